@@ -1,0 +1,7 @@
+// Every suite `npm run bench` knows, by name. Later suites register here.
+import type { Suite } from '../../src/bench/types.js';
+import { fsyncSuite } from './fsync.js';
+
+export const SUITES: Record<string, Suite> = {
+  [fsyncSuite.name]: fsyncSuite,
+};

@@ -1,0 +1,9 @@
+#include "common.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  kscale::InitFsyncProbe(env, exports);
+  kscale::InitBpfProbe(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(kscale, Init)

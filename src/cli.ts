@@ -1,0 +1,78 @@
+// `kscale` entry point. Parses arguments, maps errors to the documented exit
+// codes (0 ok, 1 measurement failed / gate regressed, 2 bad input, 3 missing
+// required capability) and prints one clear line for anything the user can fix.
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CapabilityError, EXIT, InputError } from './errors.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { doctorCommand } from './commands/doctor.js';
+import { benchCommand } from './commands/bench.js';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  allowPositionals?: boolean;
+  run(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  bench: benchCommand,
+  doctor: doctorCommand,
+};
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function help(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return [`kscale ${version()} — measurements of Kubernetes' performance-critical insides`, '', 'usage: kscale <command> [options]', '', ...lines, '',
+    'Every command takes --json for machine output and --help for its options.',
+    'Exit codes: 0 ok, 1 a measurement failed, 2 bad input or usage, 3 a required capability is missing.', ''].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help());
+    return name === undefined ? EXIT.badInput : EXIT.ok;
+  }
+  if (name === '--version') {
+    process.stdout.write(version() + '\n');
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`kscale: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return EXIT.badInput;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: command.allowPositionals ?? false, strict: true });
+  } catch (err) {
+    process.stderr.write(`kscale ${name}: ${(err as Error).message.split('\n')[0]}\nusage: ${command.usage}\n`);
+    return EXIT.badInput;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`usage: ${command.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(parsed.values, parsed.positionals);
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`kscale ${name}: ${err.message}\n`);
+      return EXIT.badInput;
+    }
+    if (err instanceof CapabilityError) {
+      process.stderr.write(`kscale ${name}: ${err.message}\n`);
+      return EXIT.missingCapability;
+    }
+    process.stderr.write(`kscale ${name}: ${(err as Error).message}\n`);
+    if (process.env.KSCALE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,53 @@
+// `kscale bench` (what `npm run bench` runs): suites × profile → results.json + summary.md.
+import { join, resolve } from 'node:path';
+import { InputError, EXIT } from '../errors.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { runBench } from '../bench/runner.js';
+import { PROFILES, isProfileName } from '../../bench/profiles.js';
+import { SUITES } from '../../bench/suites/index.js';
+import { parseList, parseSize, str } from './options.js';
+import type { Command } from '../cli.js';
+
+export const benchCommand: Command = {
+  summary: 'run benchmark suites with a profile (smoke | quick | full | ci) and write results',
+  usage: 'kscale bench [--profile smoke|quick|full|ci] [--suites a,b] [--seed N] [--out DIR] [--data-dir DIR] [--json]',
+  options: {
+    profile: { type: 'string', default: 'quick' },
+    suites: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'data-dir': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(values) {
+    const profileName = str(values.profile) ?? 'quick';
+    if (!isProfileName(profileName)) throw new InputError('--profile', `unknown profile "${profileName}" (known: ${Object.keys(PROFILES).join(', ')})`);
+    const profile = PROFILES[profileName];
+    const suiteNames = str(values.suites) ? parseList('suites', str(values.suites) ?? '', Object.keys(SUITES)) : profile.defaultSuites;
+    const suites = suiteNames.map((n) => SUITES[n]).filter((s) => s !== undefined);
+    const seed = str(values.seed) ? parseSize('seed', str(values.seed) ?? '', 2 ** 31 - 1, 0) : 1;
+    const outDir = resolve(str(values.out) ?? join(PACKAGE_ROOT, 'results', 'runs'));
+    const json = values.json === true;
+    const outcome = await runBench({
+      profile,
+      suites,
+      seed,
+      outDir,
+      dataDir: str(values['data-dir']),
+      interactive: !json && process.stderr.isTTY === true,
+      command: ['kscale', 'bench', ...process.argv.slice(3)],
+      repoRoot: PACKAGE_ROOT,
+    });
+    const counts = { ok: 0, skipped: 0, failed: 0 };
+    for (const m of outcome.results.measurements) counts[m.status]++;
+    if (json) {
+      process.stdout.write(JSON.stringify({ runId: outcome.results.runId, resultsPath: outcome.resultsPath, summaryPath: outcome.summaryPath, counts }) + '\n');
+    } else {
+      for (const m of outcome.results.measurements.filter((x) => x.status === 'skipped')) {
+        process.stderr.write(`skipped ${m.suite}/${m.name} (${Object.values(m.params).join(' ')}): ${m.reason}\n`);
+      }
+      process.stderr.write(`${counts.ok} ok, ${counts.skipped} skipped, ${counts.failed} failed\nresults: ${outcome.resultsPath}\nsummary: ${outcome.summaryPath}\n`);
+    }
+    return counts.failed > 0 ? EXIT.failed : EXIT.ok;
+  },
+};

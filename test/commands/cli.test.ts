@@ -1,0 +1,45 @@
+// End to end through the built CLI (dist/, built by the pretest set-up), as a user runs it.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { schemaErrors } from '../../src/results/write.js';
+
+const kscale = (...args: string[]) => spawnSync(process.execPath, ['bin/kscale.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('kscale CLI', () => {
+  it('bench --profile smoke writes a schema-valid results.json with provenance and a summary', () => {
+    const out = mkdtempSync(join(tmpdir(), 'kscale-cli-'));
+    const r = kscale('bench', '--profile', 'smoke', '--suites', 'fsync', '--out', out, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const { resultsPath, summaryPath } = JSON.parse(r.stdout) as { resultsPath: string; summaryPath: string };
+    const doc = JSON.parse(readFileSync(resultsPath, 'utf8')) as { host: { cpu: { cores: number } }; measurements: { status: string; name: string }[] };
+    expect(schemaErrors(doc)).toEqual([]);
+    expect(doc.host.cpu.cores).toBeGreaterThan(0);
+    expect(doc.measurements.find((m) => m.name === 'wal-fdatasync')).toBeDefined();
+    expect(readFileSync(summaryPath, 'utf8')).toMatch(/^# kscale run /);
+  });
+  it.each([
+    [['bench', '--profile', 'nope'], /--profile: unknown profile "nope"/],
+    [['bench', '--suites', 'fsync,bogus'], /--suites: unknown value "bogus"/],
+    [['bench', '--seed', '-3'], /--seed: "-3" is not an integer/],
+    [['bench', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['nosuchcommand'], /unknown command "nosuchcommand"/],
+  ])('bad input %j exits 2 with one clear line', (args, message) => {
+    const r = kscale(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+  it('doctor --json reports ip_vs with a reason, and --require of a missing one exits 3', () => {
+    const r = kscale('doctor', '--json');
+    expect(r.status).toBe(0);
+    const caps = JSON.parse(r.stdout) as { id: string; available: boolean; reason: string }[];
+    const ipvs = caps.find((c) => c.id === 'ip_vs');
+    expect(ipvs?.reason.length).toBeGreaterThan(0);
+    const kernelHasIpvs = ipvs?.available === true;
+    const req = kscale('doctor', '--require', 'ip_vs');
+    expect(req.status).toBe(kernelHasIpvs ? 0 : 3);
+  });
+});
