@@ -58,6 +58,8 @@ export interface Endpoint {
   zone: string;
   /** hints.forZones[].name; empty when there are no hints. */
   zoneHints: string[];
+  /** hints.forNodes[].name (PreferSameNode traffic distribution); absent or empty when there are none. */
+  nodeHints?: string[];
 }
 
 export interface EndpointSlicePort {
@@ -90,6 +92,8 @@ export interface NodeContext {
   clusterCIDR: string;
   /** --iptables-masquerade-bit, default 14 → mark 0x4000. */
   masqueradeBit: number;
+  /** The node's topology.kubernetes.io/zone label, used for topology-aware routing; absent or '' when unlabelled. */
+  zone?: string;
 }
 
 export const DEFAULT_NODE_CONTEXT: NodeContext = {

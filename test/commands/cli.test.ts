@@ -23,7 +23,7 @@ describe('kscale CLI', () => {
   it.each([
     [['bench', '--profile', 'nope'], /--profile: unknown profile "nope"/],
     [['bench', '--suites', 'fsync,bogus'], /--suites: unknown value "bogus"/],
-    [['bench', '--seed', '-3'], /--seed: "-3" is not an integer/],
+    [['bench', '--seed=-3'], /--seed: "-3" is not an integer/],
     [['bench', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['nosuchcommand'], /unknown command "nosuchcommand"/],
   ])('bad input %j exits 2 with one clear line', (args, message) => {
