@@ -1,0 +1,226 @@
+// Public entry points: the full-sync transaction kube-proxy writes for a
+// model, the partial-sync transaction between two models, and the separate
+// transaction that later deletes chains a partial sync left flushed.
+
+import { InputError } from '../../errors.js';
+import type { ClusterModel, NodeContext } from '../../model/types.js';
+import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
+import { buildProxyState, endpointsOf, normalizeIPv4, parseCidr4, parseIPv4 } from '../proxy/index.js';
+import { profileSpec } from './profile.js';
+import type { KernelView, SyncConfig, SyncResult } from './sync.js';
+import { runSync, serviceKey } from './sync.js';
+import { deleteChain } from './syntax.js';
+import type { NftCounts, NftIncremental, NftIncrementalContext, NftProfile, NftProgram, NftRenderOptions } from './types.js';
+
+const EMPTY_COUNTS: NftCounts = {
+  chains: 0,
+  rules: 0,
+  sets: 0,
+  maps: 0,
+  setElements: 0,
+  mapElements: 0,
+  flushes: 0,
+  deletes: 0,
+};
+
+/** NewProxier's fmt.Sprintf("%#08x", 1<<bit): Go pads the digits (not the "0x") to 8. */
+export function masqueradeMarkFor(bit: number): string {
+  if (!Number.isInteger(bit) || bit < 0 || bit > 31) {
+    throw new InputError('masqueradeBit', `must be an integer in [0, 31], got ${bit}`);
+  }
+  return `0x${(2 ** bit).toString(16).padStart(8, '0')}`;
+}
+
+function isLoopback(ip: string): boolean {
+  const v = parseIPv4(ip);
+  return v !== null && v >>> 24 === 127;
+}
+
+function canonicalCidr(subject: string, text: string): string {
+  const cidr = parseCidr4(text);
+  if (cidr === null) throw new InputError(subject, `not an IPv4 CIDR: ${JSON.stringify(text)}`);
+  return cidr.text;
+}
+
+/** Validate options against the node and fill in upstream's defaults. */
+export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): SyncConfig {
+  const profile: NftProfile = opts.profile ?? 'v1.34';
+  const nodeIP = normalizeIPv4(node.nodeIP);
+  if (nodeIP === null) throw new InputError('nodeIP', `not an IPv4 address: ${JSON.stringify(node.nodeIP)}`);
+
+  let nodePortIPs: string[] | null = null;
+  if (opts.nodePortAddresses !== 'all') {
+    nodePortIPs = [];
+    for (const raw of opts.nodePortAddresses ?? [nodeIP]) {
+      const ip = normalizeIPv4(raw);
+      if (ip === null) throw new InputError('nodePortAddresses', `not an IPv4 address: ${JSON.stringify(raw)}`);
+      // Upstream logs and skips loopback: localhost NodePorts are not supported.
+      if (!isLoopback(ip) && !nodePortIPs.includes(ip)) nodePortIPs.push(ip);
+    }
+  }
+
+  return {
+    spec: profileSpec(profile),
+    masqueradeMark: opts.masqueradeMark ?? masqueradeMarkFor(node.masqueradeBit),
+    masqueradeAll: opts.masqueradeAll ?? false,
+    clusterCIDR: node.clusterCIDR === '' ? '' : canonicalCidr('clusterCIDR', node.clusterCIDR),
+    nodeIP,
+    nodePortIPs,
+    serviceCIDRs: (opts.serviceCIDRs ?? []).map((c) => canonicalCidr('serviceCIDRs', c)).join(','),
+    firstSync: opts.firstSync ?? true,
+  };
+}
+
+function toProgram(profile: NftProfile, result: SyncResult | null, lines: readonly string[], counts: NftCounts): NftProgram {
+  return {
+    backend: 'nftables',
+    profile,
+    family: 'ip',
+    table: 'kube-proxy',
+    lines,
+    // One join over the whole array: building the payload incrementally would copy it repeatedly.
+    payload: lines.length === 0 ? '' : `${lines.join('\n')}\n`,
+    counts,
+    servicePorts: result?.servicePorts ?? 0,
+    endpointChains: result?.endpointChains ?? 0,
+  };
+}
+
+/**
+ * The transaction kube-proxy (nftables mode) writes for its first full sync
+ * of `model` on `node`, into a kernel without a kube-proxy table.
+ */
+export function renderNftables(model: ClusterModel, node: NodeContext, opts: NftRenderOptions = {}): NftProgram {
+  const cfg = resolveConfig(node, opts);
+  const result = runSync(buildProxyState(model, node), cfg, { kind: 'full' }, null, true);
+  return toProgram(opts.profile ?? 'v1.34', result, result.tx.lines, result.tx.counts);
+}
+
+function sameHints(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.size !== b.size) return false;
+  for (const v of a) if (!b.has(v)) return false;
+  return true;
+}
+
+function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined) return false;
+    if (
+      x.endpoint !== y.endpoint ||
+      x.isLocal !== y.isLocal ||
+      x.ready !== y.ready ||
+      x.serving !== y.serving ||
+      x.terminating !== y.terminating ||
+      !sameHints(x.zoneHints, y.zoneHints) ||
+      !sameHints(x.nodeHints, y.nodeHints)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The parts of a service port kube-proxy's change tracker compares (not the raw Service). */
+function portFingerprint(sp: ServicePortInfo): string {
+  return [
+    sp.name,
+    sp.protocol,
+    sp.clusterIP,
+    sp.port,
+    sp.nodePort,
+    sp.externalIPs.join(','),
+    sp.loadBalancerVIPs.join(','),
+    sp.loadBalancerSourceRanges.map((c) => c.text).join(','),
+    sp.sessionAffinity,
+    sp.stickyMaxAgeSeconds,
+    sp.externalPolicyLocal,
+    sp.internalPolicyLocal,
+    sp.healthCheckNodePort,
+  ].join('|');
+}
+
+function portsByService(state: ProxyState): Map<string, ServicePortInfo[]> {
+  const out = new Map<string, ServicePortInfo[]>();
+  for (const sp of state.servicePorts) {
+    const key = serviceKey(sp);
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [sp]);
+    else list.push(sp);
+  }
+  return out;
+}
+
+function serviceChanged(prev: ProxyState, next: ProxyState, a: readonly ServicePortInfo[], b: readonly ServicePortInfo[]): boolean {
+  if (a.length !== b.length) return true;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined) return true;
+    // Same Service object (generated models share unchanged ones): the port info is identical.
+    if (x.service !== y.service && portFingerprint(x) !== portFingerprint(y)) return true;
+    if (!sameEndpoints(endpointsOf(prev, x), endpointsOf(next, y))) return true;
+  }
+  return false;
+}
+
+/**
+ * Services (namespace/name) whose service ports or endpoints differ, i.e.
+ * what upstream's change trackers report as UpdatedServices.
+ */
+export function changedServices(prev: ProxyState, next: ProxyState): Set<string> {
+  const a = portsByService(prev);
+  const b = portsByService(next);
+  const out = new Set<string>();
+  for (const [key, ports] of b) {
+    const old = a.get(key);
+    if (old === undefined || serviceChanged(prev, next, old, ports)) out.add(key);
+  }
+  for (const key of a.keys()) if (!b.has(key)) out.add(key);
+  return out;
+}
+
+/**
+ * The partial-sync transaction kube-proxy writes when the cluster goes from
+ * `prev` to `next`, given that the kernel holds what a sync of `prev` left:
+ * rewritten chains only for changed Services, element adds/deletes for every
+ * map and set difference, flushes for chains no longer used.
+ */
+export function renderNftablesIncremental(
+  prev: ClusterModel,
+  next: ClusterModel,
+  node: NodeContext,
+  opts: NftRenderOptions = {},
+  ctx: NftIncrementalContext = {},
+): NftIncremental {
+  const cfg = resolveConfig(node, opts);
+  const prevState = buildProxyState(prev, node);
+  const nextState = buildProxyState(next, node);
+  const before = runSync(prevState, cfg, { kind: 'full' }, null, false).after;
+  let kernel: KernelView = before;
+  if (ctx.pendingStaleChains !== undefined && ctx.pendingStaleChains.length > 0) {
+    const chains = new Set(before.chains);
+    for (const c of ctx.pendingStaleChains) chains.add(c);
+    kernel = { ...before, chains };
+  }
+  const updated = changedServices(prevState, nextState);
+  const result = runSync(nextState, cfg, { kind: 'partial', updated }, kernel, true);
+  return {
+    program: toProgram(opts.profile ?? 'v1.34', result, result.tx.lines, result.tx.counts),
+    staleChains: result.staleChains,
+    updatedServices: [...updated],
+  };
+}
+
+/**
+ * The transaction that deletes stale chains; upstream runs it at the start
+ * of the first sync at least one second after they were flushed.
+ */
+export function renderStaleChainCleanup(chains: readonly string[], opts: NftRenderOptions = {}): NftProgram {
+  const lines = chains.map(deleteChain);
+  return toProgram(opts.profile ?? 'v1.34', null, lines, { ...EMPTY_COUNTS, deletes: lines.length });
+}

@@ -1,0 +1,430 @@
+// One kube-proxy nftables sync, reproduced: the transaction syncProxyRules
+// builds for a full sync (table setup plus every service) or a partial sync
+// (only services that changed, plus map/set element differences and stale
+// chain flushes). The kernel's prior contents come in as a KernelView; the
+// contents after the transaction go out as one, so syncs can be chained.
+
+import type { CategorizedEndpoints, EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
+import { categorizeEndpoints, cidrContains, endpointsOf } from '../proxy/index.js';
+import { endpointChainBase, isServiceChainName, PREFIX, servicePortChainBase } from './names.js';
+import type { ProfileSpec } from './profile.js';
+import type { ElementSnapshot } from './transaction.js';
+import { ElementStore, Tx } from './transaction.js';
+
+/** Fixed object names kube-proxy uses inside its table. */
+const C = {
+  services: 'services',
+  serviceIPs: 'service-ips',
+  serviceNodePorts: 'service-nodeports',
+  nodePortIPs: 'nodeport-ips',
+  clusterIPs: 'cluster-ips',
+  serviceEndpointsCheck: 'service-endpoints-check',
+  nodePortEndpointsCheck: 'nodeport-endpoints-check',
+  noEndpointServices: 'no-endpoint-services',
+  noEndpointNodePorts: 'no-endpoint-nodeports',
+  reject: 'reject-chain',
+  clusterIPsCheck: 'cluster-ips-check',
+  firewallIPs: 'firewall-ips',
+  firewallCheck: 'firewall-check',
+  markMasq: 'mark-for-masquerade',
+  masquerading: 'masquerading',
+} as const;
+
+const ADDR = 'ipv4_addr';
+const DEST_KEY = `${ADDR} . inet_proto . inet_service : verdict`;
+const PORT_KEY = 'inet_proto . inet_service : verdict';
+const NO_LOCALHOST = 'ip daddr != 127.0.0.0/8';
+const JUMP_MASQ = `jump ${C.markMasq}`;
+const GOTO_REJECT = `goto ${C.reject}`;
+
+/** The maps and sets whose elements kube-proxy diffs, in the order it processes them. */
+export const CONTAINERS = [
+  { kind: 'set', name: C.clusterIPs },
+  { kind: 'map', name: C.serviceIPs },
+  { kind: 'map', name: C.firewallIPs },
+  { kind: 'map', name: C.noEndpointServices },
+  { kind: 'map', name: C.noEndpointNodePorts },
+  { kind: 'map', name: C.serviceNodePorts },
+] as const;
+
+/** What the kernel holds that a sync depends on. */
+export interface KernelView {
+  /** Service/endpoint chains present (flushed stale ones included), in creation order. */
+  readonly chains: ReadonlySet<string>;
+  readonly affinitySets: ReadonlySet<string>;
+  /** Elements per container name (see CONTAINERS). */
+  readonly elements: ReadonlyMap<string, ElementSnapshot>;
+}
+
+/** Resolved, validated settings for one node's proxier. */
+export interface SyncConfig {
+  readonly spec: ProfileSpec;
+  readonly masqueradeMark: string;
+  readonly masqueradeAll: boolean;
+  /** --cluster-cidr for local-traffic detection; '' when not configured (detector not implemented). */
+  readonly clusterCIDR: string;
+  readonly nodeIP: string;
+  /** Addresses for the nodeport-ips set, or null for "all local addresses". */
+  readonly nodePortIPs: readonly string[] | null;
+  /** Comma-joined, as upstream hands them to the rule. */
+  readonly serviceCIDRs: string;
+  readonly firstSync: boolean;
+}
+
+export type SyncMode = { readonly kind: 'full' } | { readonly kind: 'partial'; readonly updated: ReadonlySet<string> };
+
+export interface SyncResult {
+  readonly tx: Tx;
+  readonly after: KernelView;
+  readonly staleChains: readonly string[];
+  readonly servicePorts: number;
+  readonly endpointChains: number;
+}
+
+interface ElementStores {
+  readonly clusterIPs: ElementStore;
+  readonly serviceIPs: ElementStore;
+  readonly firewallIPs: ElementStore;
+  readonly noEndpointServices: ElementStore;
+  readonly noEndpointNodePorts: ElementStore;
+  readonly serviceNodePorts: ElementStore;
+  readonly all: readonly ElementStore[];
+}
+
+function openStores(kernel: KernelView | null): ElementStores {
+  const all = CONTAINERS.map((c) => new ElementStore(c.kind, c.name, kernel?.elements.get(c.name)));
+  const [clusterIPs, serviceIPs, firewallIPs, noEndpointServices, noEndpointNodePorts, serviceNodePorts] = all as [
+    ElementStore,
+    ElementStore,
+    ElementStore,
+    ElementStore,
+    ElementStore,
+    ElementStore,
+  ];
+  return { clusterIPs, serviceIPs, firewallIPs, noEndpointServices, noEndpointNodePorts, serviceNodePorts, all };
+}
+
+/** Add a chain and empty it, once per transaction (a second flush would drop rules already added). */
+function ensureChain(tx: Tx, chain: string, created: Set<string>, skipCreation: boolean): void {
+  if (created.has(chain)) return;
+  created.add(chain);
+  if (skipCreation) return;
+  tx.chain(chain);
+  tx.flushChain(chain);
+}
+
+/** Base chains, top-level chains, the static rules, and the fixed maps and sets. */
+function writeSetup(tx: Tx, cfg: SyncConfig, stores: ElementStores): void {
+  const { spec } = cfg;
+  tx.table('rules for kube-proxy');
+
+  if (cfg.firstSync) {
+    // Re-create base chains once so changed properties (e.g. priority) cannot fail the sync.
+    for (const bc of spec.baseChains) {
+      tx.transientChain(bc.name);
+      tx.deleteChain(bc.name);
+    }
+  }
+  for (const bc of spec.baseChains) {
+    tx.baseChain(bc.name, bc.type, bc.hook, bc.priority);
+    tx.flushChain(bc.name);
+  }
+
+  const created = new Set<string>();
+  for (const jc of spec.jumpChains) {
+    ensureChain(tx, jc.dst, created, false);
+    tx.rule(jc.src, jc.match === '' ? `jump ${jc.dst}` : `${jc.match} jump ${jc.dst}`);
+  }
+  for (const chain of [C.services, C.clusterIPsCheck, C.masquerading, C.markMasq]) ensureChain(tx, chain, created, false);
+
+  const mark = cfg.masqueradeMark;
+  tx.rule(C.markMasq, `mark set mark or ${mark}`);
+  tx.rule(C.masquerading, `mark and ${mark} == 0 return`);
+  tx.rule(C.masquerading, `mark set mark xor ${mark}`);
+  tx.rule(C.masquerading, 'masquerade fully-random');
+
+  tx.set(C.clusterIPs, ADDR, 'Active ClusterIPs');
+  tx.ruleWithComment(C.clusterIPsCheck, `ip daddr @${C.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
+  if (cfg.serviceCIDRs !== '') {
+    tx.ruleWithComment(C.clusterIPsCheck, `ip daddr { ${cfg.serviceCIDRs} } drop`, 'Drop traffic to unallocated ClusterIPs');
+  }
+
+  const matchAll = cfg.nodePortIPs === null;
+  if (matchAll) {
+    // add+delete: "delete" alone fails when the set does not exist.
+    tx.transientSet(C.nodePortIPs, ADDR, 'IPs that accept NodePort traffic');
+    tx.deleteSet(C.nodePortIPs);
+  } else {
+    tx.set(C.nodePortIPs, ADDR, 'IPs that accept NodePort traffic');
+    tx.flushSet(C.nodePortIPs);
+    for (const ip of cfg.nodePortIPs) tx.element('set', C.nodePortIPs, ip, '', null);
+  }
+
+  tx.map(C.noEndpointServices, DEST_KEY, 'vmap to drop or reject packets to services with no endpoints');
+  tx.map(C.noEndpointNodePorts, PORT_KEY, 'vmap to drop or reject packets to service nodeports with no endpoints');
+  tx.chainWithComment(C.reject, 'helper for @no-endpoint-services / @no-endpoint-nodeports');
+  tx.flushChain(C.reject);
+  tx.rule(C.reject, 'reject');
+  tx.rule(C.serviceEndpointsCheck, `ip daddr . meta l4proto . th dport vmap @${C.noEndpointServices}`);
+  tx.rule(
+    C.nodePortEndpointsCheck,
+    matchAll
+      ? `${NO_LOCALHOST} meta l4proto . th dport vmap @${C.noEndpointNodePorts}`
+      : `ip daddr @${C.nodePortIPs} meta l4proto . th dport vmap @${C.noEndpointNodePorts}`,
+  );
+
+  tx.map(C.firewallIPs, DEST_KEY, 'destinations that are subject to LoadBalancerSourceRanges');
+  ensureChain(tx, C.firewallCheck, created, false);
+  tx.rule(C.firewallCheck, `ip daddr . meta l4proto . th dport vmap @${C.firewallIPs}`);
+
+  tx.map(C.serviceIPs, DEST_KEY, 'ClusterIP, ExternalIP and LoadBalancer IP traffic');
+  tx.map(C.serviceNodePorts, PORT_KEY, 'NodePort traffic');
+  tx.rule(C.services, `ip daddr . meta l4proto . th dport vmap @${C.serviceIPs}`);
+  tx.rule(
+    C.services,
+    matchAll
+      ? `fib daddr type local ${NO_LOCALHOST} meta l4proto . th dport vmap @${C.serviceNodePorts}`
+      : `ip daddr @${C.nodePortIPs} meta l4proto . th dport vmap @${C.serviceNodePorts}`,
+  );
+
+  if (spec.fullSyncFlushesContainers) {
+    for (const store of stores.all) store.reset(tx);
+  }
+  // Newer kube-proxy instead starts from the elements the kernel already has
+  // (the stores were opened on them), so a fresh table needs no flush at all.
+}
+
+/** Names of one endpoint's objects, computed once per sync. */
+interface EndpointNames {
+  readonly ep: EndpointInfo;
+  readonly chain: string;
+  readonly affinitySet: string;
+}
+
+function endpointNames(sp: ServicePortInfo, endpoints: readonly EndpointInfo[], byEndpoint: Map<string, EndpointNames>): void {
+  for (const ep of endpoints) {
+    if (byEndpoint.has(ep.endpoint)) continue;
+    const base = endpointChainBase(sp.namespace, sp.serviceName, sp.protocolLower, sp.portName, ep.ip, ep.port);
+    byEndpoint.set(ep.endpoint, { ep, chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base });
+  }
+}
+
+/** Session-affinity lookups, then the random spread over endpoints. */
+function writeServiceToEndpointRules(
+  tx: Tx,
+  sp: ServicePortInfo,
+  chain: string,
+  endpoints: readonly EndpointInfo[],
+  names: Map<string, EndpointNames>,
+): void {
+  if (sp.sessionAffinity === 'ClientIP') {
+    for (const ep of endpoints) {
+      const n = names.get(ep.endpoint);
+      if (n !== undefined) tx.rule(chain, `ip saddr @${n.affinitySet} goto ${n.chain}`);
+    }
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < endpoints.length; i++) {
+    const ep = endpoints[i];
+    const n = ep === undefined ? undefined : names.get(ep.endpoint);
+    if (n !== undefined) parts.push(`${i} : goto ${n.chain}`);
+  }
+  tx.rule(chain, `numgen random mod ${endpoints.length} vmap { ${parts.join(' , ')} }`);
+}
+
+interface LoopState {
+  readonly tx: Tx;
+  readonly cfg: SyncConfig;
+  readonly stores: ElementStores;
+  readonly activeChains: Set<string>;
+  readonly activeAffinitySets: Set<string>;
+  endpointChains: number;
+}
+
+/** Everything one service port contributes: chains, map elements, and (unless skipped) rules. */
+function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEndpoints, skip: boolean): void {
+  const { tx, cfg, stores, activeChains } = ls;
+  const proto = sp.protocolLower;
+  const affinity = sp.sessionAffinity === 'ClientIP';
+
+  const names = new Map<string, EndpointNames>();
+  endpointNames(sp, cat.allReachableEndpoints, names);
+  for (const n of names.values()) {
+    ensureChain(tx, n.chain, activeChains, skip);
+    if (affinity) ls.activeAffinitySets.add(n.affinitySet);
+  }
+  ls.endpointChains += names.size;
+
+  const base = servicePortChainBase(sp.namespace, sp.serviceName, proto, sp.portName);
+  const clusterChain = PREFIX.cluster + base;
+  const localChain = PREFIX.local + base;
+  const externalChain = PREFIX.external + base;
+  const firewallChain = PREFIX.firewall + base;
+
+  const usesClusterChain = cat.clusterEndpoints.length > 0 && sp.usesClusterEndpoints;
+  if (usesClusterChain) ensureChain(tx, clusterChain, activeChains, skip);
+  const usesLocalChain = cat.localEndpoints.length > 0 && sp.usesLocalEndpoints;
+  if (usesLocalChain) ensureChain(tx, localChain, activeChains, skip);
+
+  const hasEndpoints = cat.hasAnyEndpoints;
+  const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
+  const hasInternal = hasEndpoints && !(sp.internalPolicyLocal && cat.localEndpoints.length === 0);
+  const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;
+  const hasExternal = hasEndpoints && !(sp.externalPolicyLocal && cat.localEndpoints.length === 0);
+
+  // The external chain is needed even without usable external endpoints: it
+  // carries the short-circuit rules for pod- and node-originated traffic.
+  const usesExternalChain = hasEndpoints && sp.externallyAccessible;
+  if (usesExternalChain) ensureChain(tx, externalChain, activeChains, skip);
+
+  // No endpoints anywhere: reject; endpoints, but none for this kind of traffic: drop.
+  const internalVerdict = hasEndpoints ? 'drop' : GOTO_REJECT;
+  const externalVerdict = internalVerdict;
+  const comment = sp.name;
+  const port = sp.port;
+
+  stores.clusterIPs.ensure(tx, sp.clusterIP, '', null);
+  const clusterKey = `${sp.clusterIP} . ${proto} . ${port}`;
+  if (hasInternal) stores.serviceIPs.ensure(tx, clusterKey, `goto ${internalChain}`, null);
+  else stores.noEndpointServices.ensure(tx, clusterKey, internalVerdict, comment);
+
+  for (const ip of sp.externalIPs) {
+    const key = `${ip} . ${proto} . ${port}`;
+    if (hasEndpoints) stores.serviceIPs.ensure(tx, key, `goto ${externalChain}`, null);
+    if (!hasExternal) stores.noEndpointServices.ensure(tx, key, externalVerdict, comment);
+  }
+
+  const usesFirewall = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
+  if (usesFirewall) ensureChain(tx, firewallChain, activeChains, skip);
+  for (const ip of sp.loadBalancerVIPs) {
+    const key = `${ip} . ${proto} . ${port}`;
+    if (hasEndpoints) stores.serviceIPs.ensure(tx, key, `goto ${externalChain}`, null);
+    if (usesFirewall) stores.firewallIPs.ensure(tx, key, `goto ${firewallChain}`, null);
+  }
+  if (!hasExternal) {
+    for (const ip of sp.loadBalancerVIPs) stores.noEndpointServices.ensure(tx, `${ip} . ${proto} . ${port}`, externalVerdict, comment);
+  }
+
+  if (sp.nodePort !== 0) {
+    const key = `${proto} . ${sp.nodePort}`;
+    // NodePorts are not subject to loadBalancerSourceRanges (long-standing behaviour).
+    if (hasEndpoints) stores.serviceNodePorts.ensure(tx, key, `goto ${externalChain}`, null);
+    if (!hasExternal) stores.noEndpointNodePorts.ensure(tx, key, externalVerdict, comment);
+  }
+
+  if (skip || !tx.emit) return;
+
+  if (hasInternal) {
+    const portMatch = cfg.spec.masqRuleMatchesPort ? ` ${proto} dport ${port}` : '';
+    if (cfg.masqueradeAll) {
+      tx.rule(internalChain, `ip daddr ${sp.clusterIP}${portMatch} ${JUMP_MASQ}`);
+    } else if (cfg.clusterCIDR !== '') {
+      // Off-cluster clients reaching a ClusterIP via a route to this node may be
+      // forwarded off-node, so they must be masqueraded.
+      tx.rule(internalChain, `ip daddr ${sp.clusterIP}${portMatch} ip saddr != ${cfg.clusterCIDR} ${JUMP_MASQ}`);
+    }
+  }
+
+  if (usesExternalChain) {
+    if (!sp.externalPolicyLocal) {
+      tx.rule(externalChain, JUMP_MASQ);
+    } else {
+      if (cfg.clusterCIDR !== '') {
+        tx.ruleWithComment(externalChain, `ip saddr ${cfg.clusterCIDR} goto ${clusterChain}`, 'short-circuit pod traffic');
+      }
+      tx.ruleWithComment(externalChain, `fib saddr type local ${JUMP_MASQ}`, 'masquerade local traffic');
+      tx.ruleWithComment(externalChain, `fib saddr type local goto ${clusterChain}`, 'short-circuit local traffic');
+    }
+    if (hasExternal) tx.rule(externalChain, `goto ${externalPolicyChain}`);
+  }
+
+  if (usesFirewall) {
+    const sources: string[] = [];
+    let allowFromNode = false;
+    for (const cidr of sp.loadBalancerSourceRanges) {
+      sources.push(cidr.text);
+      if (cidrContains(cidr, cfg.nodeIP)) allowFromNode = true;
+    }
+    // A node reaching its own LB VIP loops back with the VIP as source.
+    if (allowFromNode) for (const ip of sp.loadBalancerVIPs) sources.push(ip);
+    tx.rule(firewallChain, `ip saddr != { ${sources.join(' , ')} } drop`);
+  }
+
+  if (affinity) {
+    for (const n of names.values()) tx.timeoutSet(n.affinitySet, ADDR, sp.stickyMaxAgeSeconds);
+  }
+  if (usesClusterChain) writeServiceToEndpointRules(tx, sp, clusterChain, cat.clusterEndpoints, names);
+  if (usesLocalChain) writeServiceToEndpointRules(tx, sp, localChain, cat.localEndpoints, names);
+
+  for (const n of names.values()) {
+    // Hairpin: a pod reaching itself through the service must be masqueraded.
+    tx.rule(n.chain, `ip saddr ${n.ep.ip} ${JUMP_MASQ}`);
+    if (affinity) tx.rule(n.chain, `update @${n.affinitySet} { ip saddr }`);
+    tx.rule(n.chain, `meta l4proto ${proto} dnat to ${n.ep.endpoint}`);
+  }
+}
+
+/** NamespacedName of a service port, the unit upstream tracks changes in. */
+export function serviceKey(sp: ServicePortInfo): string {
+  return `${sp.namespace}/${sp.serviceName}`;
+}
+
+/**
+ * Build the transaction of one sync. `kernel` is null for a table that does
+ * not exist yet (kube-proxy's listings then fail with "not found", which it
+ * treats as empty).
+ */
+export function runSync(
+  state: ProxyState,
+  cfg: SyncConfig,
+  mode: SyncMode,
+  kernel: KernelView | null,
+  emit: boolean,
+): SyncResult {
+  const tx = new Tx(emit);
+  const stores = openStores(kernel);
+  if (mode.kind === 'full') writeSetup(tx, cfg, stores);
+
+  const ls: LoopState = {
+    tx,
+    cfg,
+    stores,
+    activeChains: new Set(),
+    activeAffinitySets: new Set(),
+    endpointChains: 0,
+  };
+  for (const sp of state.servicePorts) {
+    const cat = categorizeEndpoints(endpointsOf(state, sp), sp, state.node);
+    const skip = mode.kind === 'partial' && !mode.updated.has(serviceKey(sp));
+    writeServicePort(ls, sp, cat, skip);
+  }
+
+  // Chains no longer used are only flushed now: kernels before 6.2 notice late
+  // that a chain lost its last map reference, so deletion waits (≥1 s).
+  const stale: string[] = [];
+  if (kernel !== null) {
+    for (const chain of kernel.chains) {
+      if (isServiceChainName(chain) && !ls.activeChains.has(chain)) {
+        tx.flushChain(chain);
+        stale.push(chain);
+      }
+    }
+    // Affinity sets have no such problem and go at once.
+    for (const set of kernel.affinitySets) {
+      if (!ls.activeAffinitySets.has(set)) tx.deleteSet(set);
+    }
+  }
+  for (const store of stores.all) store.cleanup(tx);
+
+  const chains = new Set(ls.activeChains);
+  for (const chain of stale) chains.add(chain);
+  const elements = new Map<string, ElementSnapshot>();
+  for (const store of stores.all) elements.set(store.name, store.snapshot());
+  return {
+    tx,
+    after: { chains, affinitySets: ls.activeAffinitySets, elements },
+    staleChains: stale,
+    servicePorts: state.servicePorts.length,
+    endpointChains: ls.endpointChains,
+  };
+}

@@ -1,0 +1,171 @@
+// A transaction under construction, and kube-proxy's element bookkeeping for
+// its maps and sets (what upstream keeps in nftElementStorage): every sync
+// re-declares the elements it wants, only differences are written, and the
+// ones nobody re-declared are deleted at the end.
+
+import * as nft from './syntax.js';
+
+interface MutableCounts {
+  chains: number;
+  rules: number;
+  sets: number;
+  maps: number;
+  setElements: number;
+  mapElements: number;
+  flushes: number;
+  deletes: number;
+}
+
+/**
+ * Collects operation lines and counts them. With `emit` false nothing is
+ * written, so callers that only need the resulting kernel state (e.g. the
+ * "before" side of an incremental sync) skip the string building; hot paths
+ * check `emit` before formatting.
+ */
+export class Tx {
+  readonly lines: string[] = [];
+  readonly counts: MutableCounts = {
+    chains: 0,
+    rules: 0,
+    sets: 0,
+    maps: 0,
+    setElements: 0,
+    mapElements: 0,
+    flushes: 0,
+    deletes: 0,
+  };
+  constructor(readonly emit: boolean) {}
+
+  private push(line: string): void {
+    if (this.emit) this.lines.push(line);
+  }
+
+  table(comment: string): void {
+    this.push(nft.addTable(comment));
+  }
+  chain(name: string): void {
+    this.counts.chains++;
+    this.push(nft.addChain(name));
+  }
+  /** An add that the same transaction deletes again; not counted as a created chain. */
+  transientChain(name: string): void {
+    this.push(nft.addChain(name));
+  }
+  chainWithComment(name: string, comment: string): void {
+    this.counts.chains++;
+    this.push(nft.addChainWithComment(name, comment));
+  }
+  baseChain(name: string, type: string, hook: string, priority: number): void {
+    this.counts.chains++;
+    this.push(nft.addBaseChain(name, type, hook, priority));
+  }
+  flushChain(name: string): void {
+    this.counts.flushes++;
+    this.push(nft.flushChain(name));
+  }
+  deleteChain(name: string): void {
+    this.counts.deletes++;
+    this.push(nft.deleteChain(name));
+  }
+  rule(chain: string, rule: string): void {
+    this.counts.rules++;
+    this.push(nft.addRule(chain, rule));
+  }
+  ruleWithComment(chain: string, rule: string, comment: string): void {
+    this.counts.rules++;
+    this.push(nft.addRuleWithComment(chain, rule, comment));
+  }
+  set(name: string, type: string, comment: string): void {
+    this.counts.sets++;
+    this.push(nft.addSet(name, type, comment));
+  }
+  transientSet(name: string, type: string, comment: string): void {
+    this.push(nft.addSet(name, type, comment));
+  }
+  timeoutSet(name: string, type: string, timeoutSeconds: number): void {
+    this.counts.sets++;
+    this.push(nft.addTimeoutSet(name, type, timeoutSeconds));
+  }
+  map(name: string, type: string, comment: string): void {
+    this.counts.maps++;
+    this.push(nft.addMap(name, type, comment));
+  }
+  flushSet(name: string): void {
+    this.counts.flushes++;
+    this.push(nft.flushSet(name));
+  }
+  flushMap(name: string): void {
+    this.counts.flushes++;
+    this.push(nft.flushMap(name));
+  }
+  deleteSet(name: string): void {
+    this.counts.deletes++;
+    this.push(nft.deleteSet(name));
+  }
+  element(kind: 'set' | 'map', container: string, key: string, value: string, comment: string | null): void {
+    if (kind === 'set') this.counts.setElements++;
+    else this.counts.mapElements++;
+    this.push(nft.addElement(container, key, value, comment));
+  }
+  deleteElement(container: string, key: string): void {
+    this.counts.deletes++;
+    this.push(nft.deleteElement(container, key));
+  }
+}
+
+/** Elements of one map or set as the kernel holds them: joined key → joined value ('' for sets). */
+export type ElementSnapshot = ReadonlyMap<string, string>;
+
+/** kube-proxy's per-container element bookkeeping for one sync. */
+export class ElementStore {
+  private elements: Map<string, string>;
+  private leftover: Set<string>;
+
+  /** Start from what the kernel holds (empty for a fresh or just-flushed container). */
+  constructor(
+    readonly kind: 'set' | 'map',
+    readonly name: string,
+    existing: ElementSnapshot | undefined,
+  ) {
+    this.elements = new Map(existing);
+    this.leftover = new Set(this.elements.keys());
+  }
+
+  /** Older full syncs: forget everything and flush the container in the kernel. */
+  reset(tx: Tx): void {
+    this.elements.clear();
+    this.leftover.clear();
+    if (this.kind === 'set') tx.flushSet(this.name);
+    else tx.flushMap(this.name);
+  }
+
+  /** Declare an element this sync wants; writes only what differs from the kernel. */
+  ensure(tx: Tx, key: string, value: string, comment: string | null): void {
+    const existing = this.elements.get(key);
+    if (existing === undefined) {
+      tx.element(this.kind, this.name, key, value, comment);
+      this.elements.set(key, value);
+      return;
+    }
+    if (existing !== value) {
+      // nft cannot overwrite a map value in place, hence delete + add.
+      tx.deleteElement(this.name, key);
+      tx.element(this.kind, this.name, key, value, comment);
+      this.elements.set(key, value);
+    }
+    this.leftover.delete(key);
+  }
+
+  /** Delete what no service declared this sync. */
+  cleanup(tx: Tx): void {
+    for (const key of this.leftover) {
+      tx.deleteElement(this.name, key);
+      this.elements.delete(key);
+    }
+    this.leftover = new Set(this.elements.keys());
+  }
+
+  snapshot(): ElementSnapshot {
+    return this.elements;
+  }
+}

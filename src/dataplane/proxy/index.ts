@@ -1,0 +1,28 @@
+// Shared kube-proxy "proxy state" layer: service ports, endpoints, topology
+// categorisation and chain-name hashes, for every dataplane renderer.
+
+export type {
+  CategorizedEndpoints,
+  EndpointInfo,
+  ProtocolLower,
+  ProxyNode,
+  ProxyState,
+  ProxyStateOptions,
+  ServicePortInfo,
+} from './types.js';
+export type { Cidr4 } from './ip.js';
+export { cidrContains, formatIPv4, normalizeIPv4, parseCidr4, parseIPv4 } from './ip.js';
+export { base32Prefix, clearHashCache, endpointHash, portProtoHash, sha256Base32 } from './hash.js';
+export {
+  endpointsKey,
+  ipv4ClusterIP,
+  protocolLower,
+  servicePortNameString,
+  servicePortsOf,
+  shouldSkipService,
+} from './serviceports.js';
+export type { EndpointsMapOptions } from './endpoints.js';
+export { buildEndpointsMap } from './endpoints.js';
+export type { TopologyMode } from './topology.js';
+export { categorizeEndpoints, topologyModeFromHints } from './topology.js';
+export { buildProxyState, endpointsOf } from './state.js';

@@ -1,0 +1,152 @@
+// IP address helpers shared by the model and the renderers.
+//
+// IPv4 addresses are handled as uint32 numbers: 0 … 0xffffffff, always
+// non-negative (bit operations in JavaScript yield int32, so results are
+// brought back with `>>> 0`). Numbers make "next address", range checks and
+// CIDR membership single arithmetic operations, which matters when a
+// generator or renderer walks hundreds of thousands of endpoints.
+//
+// Parsing is strict: dotted-quad only, no leading zeros ("010.0.0.1" is
+// ambiguous — octal to some tools, decimal to Go's ParseIPSloppy — so it is
+// rejected rather than guessed). IPv6 is only recognised, never converted:
+// the renderers that matter here are IPv4-only and skip IPv6 objects.
+
+import { isIPv6 as netIsIPv6 } from 'node:net';
+import type { IPFamily } from './types.js';
+
+/** An IPv4 CIDR. `base` is the network address with host bits cleared. */
+export interface CIDRv4 {
+  base: number;
+  prefix: number;
+}
+
+export const IPV4_MAX = 0xffffffff;
+
+/** Parses a dotted-quad IPv4 address to a uint32, or undefined when it is not one. */
+export function parseIPv4(s: string): number | undefined {
+  const len = s.length;
+  if (len < 7 || len > 15) return undefined;
+  let result = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return undefined;
+      result = result * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    if (c < 48 || c > 57) return undefined;
+    if (digits > 0 && octet === 0) return undefined; // leading zero
+    octet = octet * 10 + (c - 48);
+    digits++;
+    if (octet > 255) return undefined;
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return result * 256 + octet;
+}
+
+export function isIPv4(s: string): boolean {
+  return parseIPv4(s) !== undefined;
+}
+
+const OCTETS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+/**
+ * A direct-mapped cache of "a.b.c." prefixes, indexed by the low 12 bits of
+ * n >>> 8: a whole /12 (say 172.16.0.0/12 of pod IPs) fits without evictions,
+ * and a lookup is two array reads, cheaper than hashing into a Map.
+ */
+const PREFIX_SLOTS = 4096;
+const prefixTags = new Int32Array(PREFIX_SLOTS).fill(-1);
+const prefixStrings: string[] = new Array<string>(PREFIX_SLOTS).fill('');
+
+/**
+ * Formats a uint32 as dotted-quad. Throws RangeError for anything that is not a uint32.
+ * Generators format hundreds of thousands of addresses; caching the /24 prefix
+ * makes each call one concatenation instead of seven, which is most of the
+ * garbage (and so most of the time) a naive template string would cost.
+ */
+export function formatIPv4(n: number): string {
+  if (!Number.isInteger(n) || n < 0 || n > IPV4_MAX) {
+    throw new RangeError(`not an IPv4 address as uint32: ${n}`);
+  }
+  const hi = n >>> 8; // < 2^24, so it fits the Int32Array tags
+  const slot = hi & (PREFIX_SLOTS - 1);
+  let prefix: string;
+  if (prefixTags[slot] === hi) {
+    prefix = prefixStrings[slot] ?? '';
+  } else {
+    prefix = `${hi >>> 16}.${(hi >>> 8) & 255}.${hi & 255}.`;
+    prefixTags[slot] = hi;
+    prefixStrings[slot] = prefix;
+  }
+  return prefix + (OCTETS[n & 255] ?? '');
+}
+
+/** The netmask for a prefix length 0…32, as uint32. */
+export function prefixMask(prefix: number): number {
+  // `x << 32` is `x << 0` in JavaScript, so /0 needs its own case.
+  return prefix === 0 ? 0 : (IPV4_MAX << (32 - prefix)) >>> 0;
+}
+
+function parsePrefix(s: string, max: number): number | undefined {
+  if (!/^(0|[1-9][0-9]?[0-9]?)$/.test(s)) return undefined;
+  const n = Number(s);
+  return n <= max ? n : undefined;
+}
+
+/**
+ * Parses "a.b.c.d/n". Host bits may be set ("1.2.3.4/28"), as the API server
+ * accepts them in loadBalancerSourceRanges; they are cleared in `base`.
+ */
+export function parseCIDRv4(s: string): CIDRv4 | undefined {
+  const slash = s.indexOf('/');
+  if (slash < 0) return undefined;
+  const addr = parseIPv4(s.slice(0, slash));
+  const prefix = parsePrefix(s.slice(slash + 1), 32);
+  if (addr === undefined || prefix === undefined) return undefined;
+  return { base: (addr & prefixMask(prefix)) >>> 0, prefix };
+}
+
+/** Canonical text of a CIDR ("10.0.0.0/8"). */
+export function formatCIDRv4(c: CIDRv4): string {
+  return `${formatIPv4(c.base)}/${c.prefix}`;
+}
+
+export function cidrContains(c: CIDRv4, ip: number): boolean {
+  return ((ip ^ c.base) & prefixMask(c.prefix)) === 0;
+}
+
+/** Number of addresses in the CIDR, network and broadcast included. */
+export function cidrSize(c: CIDRv4): number {
+  return 2 ** (32 - c.prefix);
+}
+
+/** True for a plain IPv6 address; zone suffixes ("fe80::1%eth0") are not valid in Kubernetes objects. */
+export function isIPv6(s: string): boolean {
+  return !s.includes('%') && netIsIPv6(s);
+}
+
+/** The family of an address, or undefined when it is neither. */
+export function ipFamilyOf(s: string): IPFamily | undefined {
+  if (isIPv4(s)) return 'IPv4';
+  if (isIPv6(s)) return 'IPv6';
+  return undefined;
+}
+
+export function isIP(s: string): boolean {
+  return ipFamilyOf(s) !== undefined;
+}
+
+/** The family of a CIDR ("10.0.0.0/8", "fd00::/64"), or undefined when it is not one. */
+export function cidrFamilyOf(s: string): IPFamily | undefined {
+  if (parseCIDRv4(s) !== undefined) return 'IPv4';
+  const slash = s.indexOf('/');
+  if (slash < 0) return undefined;
+  if (isIPv6(s.slice(0, slash)) && parsePrefix(s.slice(slash + 1), 128) !== undefined) return 'IPv6';
+  return undefined;
+}
