@@ -6,11 +6,12 @@
 // model order. Upstream visits services in Go map order (random per sync);
 // model order is our deterministic stand-in.
 //
-// Hot path: one template string per line, pushed to arrays, joined once.
+// Hot path: one template string per line, collected in chunked line sinks and
+// joined once; hashes come precomputed/cached from the proxy state.
 
 import type { ClusterModel, NodeContext } from '../../model/types.js';
 import type { Cidr4, EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
-import { buildProxyState, categorizeEndpoints, cidrContains, endpointHash, endpointsOf, parseCidr4, portProtoHash } from '../proxy/index.js';
+import { buildProxyState, categorizeEndpoints, cidrContains, endpointsOf, parseCidr4 } from '../proxy/index.js';
 import type { IptablesJump, IptablesProgram, IptablesRenderOptions } from './types.js';
 
 export type { IptablesJump, IptablesProgram, IptablesRenderOptions, TableCounts } from './types.js';
@@ -242,7 +243,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
   const { filterRules, natChains, natRules } = ctx;
   const name = sp.name;
   const proto = sp.protocolLower;
-  const hash = portProtoHash(name, proto);
+  const hash = sp.hash;
   const clusterPolicyChain = `KUBE-SVC-${hash}`;
   const localPolicyChain = `KUBE-SVL-${hash}`;
   const externalTrafficChain = `KUBE-EXT-${hash}`;
@@ -415,16 +416,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
     natRules.push(`-A ${fwChain} -m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
 
-  // Endpoint chain names, computed once per endpoint of this service port.
-  const sepNames = new Map<string, string>();
-  const sepName = (ep: EndpointInfo): string => {
-    let n = sepNames.get(ep.endpoint);
-    if (n === undefined) {
-      n = `KUBE-SEP-${endpointHash(name, proto, ep.endpoint)}`;
-      sepNames.set(ep.endpoint, n);
-    }
-    return n;
-  };
+  const sepName = (ep: EndpointInfo): string => `KUBE-SEP-${ep.chainHash}`;
 
   if (usesClusterPolicyChain) {
     natChains.push(chainLine(clusterPolicyChain));

@@ -14,6 +14,7 @@ export {
   changedServices,
   masqueradeMarkFor,
   renderNftables,
+  renderNftablesFromState,
   renderNftablesIncremental,
   renderStaleChainCleanup,
   resolveConfig,

@@ -59,9 +59,12 @@ export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): S
     }
   }
 
+  const mark = opts.masqueradeMark ?? masqueradeMarkFor(node.masqueradeBit);
+  if (!/^0x[0-9a-f]+$/.test(mark)) throw new InputError('masqueradeMark', `not a lower-case hex mark: ${JSON.stringify(mark)}`);
+
   return {
     spec: profileSpec(profile),
-    masqueradeMark: opts.masqueradeMark ?? masqueradeMarkFor(node.masqueradeBit),
+    masqueradeMark: mark,
     masqueradeAll: opts.masqueradeAll ?? false,
     clusterCIDR: node.clusterCIDR === '' ? '' : canonicalCidr('clusterCIDR', node.clusterCIDR),
     nodeIP,
@@ -71,19 +74,32 @@ export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): S
   };
 }
 
-function toProgram(profile: NftProfile, result: SyncResult | null, lines: readonly string[], counts: NftCounts): NftProgram {
+/**
+ * A Program around a finished payload. `lines` is split from the payload on
+ * first use: loaders only need the payload, and keeping 2 million line
+ * strings alive next to it would double memory and GC work at 50k services.
+ */
+function toProgram(profile: NftProfile, payload: string, operations: number, counts: NftCounts, result: SyncResult | null): NftProgram {
+  let lines: readonly string[] | null = null;
   return {
     backend: 'nftables',
     profile,
     family: 'ip',
     table: 'kube-proxy',
-    lines,
-    // One join over the whole array: building the payload incrementally would copy it repeatedly.
-    payload: lines.length === 0 ? '' : `${lines.join('\n')}\n`,
+    get lines(): readonly string[] {
+      lines ??= payload === '' ? [] : payload.slice(0, -1).split('\n');
+      return lines;
+    },
+    payload,
+    operations,
     counts,
     servicePorts: result?.servicePorts ?? 0,
     endpointChains: result?.endpointChains ?? 0,
   };
+}
+
+function programOf(profile: NftProfile, result: SyncResult): NftProgram {
+  return toProgram(profile, result.tx.payload(), result.tx.size, { ...result.tx.counts }, result);
 }
 
 /**
@@ -91,9 +107,18 @@ function toProgram(profile: NftProfile, result: SyncResult | null, lines: readon
  * of `model` on `node`, into a kernel without a kube-proxy table.
  */
 export function renderNftables(model: ClusterModel, node: NodeContext, opts: NftRenderOptions = {}): NftProgram {
+  return renderNftablesFromState(buildProxyState(model, node), node, opts);
+}
+
+/**
+ * renderNftables for an already built proxy state, so a harness that renders
+ * several backends from one model computes the service/endpoint view once.
+ * `state` must have been built for `node`.
+ */
+export function renderNftablesFromState(state: ProxyState, node: NodeContext, opts: NftRenderOptions = {}): NftProgram {
   const cfg = resolveConfig(node, opts);
-  const result = runSync(buildProxyState(model, node), cfg, { kind: 'full' }, null, true);
-  return toProgram(opts.profile ?? 'v1.34', result, result.tx.lines, result.tx.counts);
+  const result = runSync(state, cfg, { kind: 'full' }, null, { emit: true, trackState: false });
+  return programOf(opts.profile ?? 'v1.34', result);
 }
 
 function sameHints(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
@@ -200,7 +225,7 @@ export function renderNftablesIncremental(
   const cfg = resolveConfig(node, opts);
   const prevState = buildProxyState(prev, node);
   const nextState = buildProxyState(next, node);
-  const before = runSync(prevState, cfg, { kind: 'full' }, null, false).after;
+  const before = runSync(prevState, cfg, { kind: 'full' }, null, { emit: false, trackState: true }).after;
   let kernel: KernelView = before;
   if (ctx.pendingStaleChains !== undefined && ctx.pendingStaleChains.length > 0) {
     const chains = new Set(before.chains);
@@ -208,9 +233,9 @@ export function renderNftablesIncremental(
     kernel = { ...before, chains };
   }
   const updated = changedServices(prevState, nextState);
-  const result = runSync(nextState, cfg, { kind: 'partial', updated }, kernel, true);
+  const result = runSync(nextState, cfg, { kind: 'partial', updated }, kernel, { emit: true, trackState: true });
   return {
-    program: toProgram(opts.profile ?? 'v1.34', result, result.tx.lines, result.tx.counts),
+    program: programOf(opts.profile ?? 'v1.34', result),
     staleChains: result.staleChains,
     updatedServices: [...updated],
   };
@@ -221,6 +246,6 @@ export function renderNftablesIncremental(
  * of the first sync at least one second after they were flushed.
  */
 export function renderStaleChainCleanup(chains: readonly string[], opts: NftRenderOptions = {}): NftProgram {
-  const lines = chains.map(deleteChain);
-  return toProgram(opts.profile ?? 'v1.34', null, lines, { ...EMPTY_COUNTS, deletes: lines.length });
+  const payload = chains.length === 0 ? '' : `${chains.map(deleteChain).join('\n')}\n`;
+  return toProgram(opts.profile ?? 'v1.34', payload, chains.length, { ...EMPTY_COUNTS, deletes: chains.length }, null);
 }

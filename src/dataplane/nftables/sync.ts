@@ -73,8 +73,20 @@ export interface SyncConfig {
 
 export type SyncMode = { readonly kind: 'full' } | { readonly kind: 'partial'; readonly updated: ReadonlySet<string> };
 
+export interface SyncOutput {
+  /** Write the transaction text (false: only compute the resulting state). */
+  readonly emit: boolean;
+  /**
+   * Record active chains, sets and elements so `after` describes the kernel.
+   * A one-off full render does not need that, and half a million chain names
+   * in a Set are a large part of its GC cost.
+   */
+  readonly trackState: boolean;
+}
+
 export interface SyncResult {
   readonly tx: Tx;
+  /** The kernel after the transaction; empty unless trackState was set. */
   readonly after: KernelView;
   readonly staleChains: readonly string[];
   readonly servicePorts: number;
@@ -104,13 +116,18 @@ function openStores(kernel: KernelView | null): ElementStores {
   return { clusterIPs, serviceIPs, firewallIPs, noEndpointServices, noEndpointNodePorts, serviceNodePorts, all };
 }
 
-/** Add a chain and empty it, once per transaction (a second flush would drop rules already added). */
-function ensureChain(tx: Tx, chain: string, created: Set<string>, skipCreation: boolean): void {
-  if (created.has(chain)) return;
-  created.add(chain);
+/**
+ * Add a chain and empty it, once per transaction (a second flush would drop
+ * rules already added). `created` is null when the caller guarantees the
+ * chain is new to this transaction (service-port chain names are unique).
+ */
+function ensureChain(tx: Tx, chain: string, created: Set<string> | null, skipCreation: boolean): void {
+  if (created !== null) {
+    if (created.has(chain)) return;
+    created.add(chain);
+  }
   if (skipCreation) return;
-  tx.chain(chain);
-  tx.flushChain(chain);
+  tx.newChain(chain);
 }
 
 /** Base chains, top-level chains, the static rules, and the fixed maps and sets. */
@@ -198,45 +215,60 @@ function writeSetup(tx: Tx, cfg: SyncConfig, stores: ElementStores): void {
 interface EndpointNames {
   readonly ep: EndpointInfo;
   readonly chain: string;
+  /** '' unless the service port uses ClientIP affinity (the name is not needed otherwise). */
   readonly affinitySet: string;
 }
 
-function endpointNames(sp: ServicePortInfo, endpoints: readonly EndpointInfo[], byEndpoint: Map<string, EndpointNames>): void {
-  for (const ep of endpoints) {
-    if (byEndpoint.has(ep.endpoint)) continue;
+/**
+ * Names for the endpoints a service port can reach. The proxy layer already
+ * de-duplicates endpoints by "ip:port", so one entry per endpoint.
+ */
+function endpointNames(sp: ServicePortInfo, endpoints: readonly EndpointInfo[]): EndpointNames[] {
+  const affinity = sp.sessionAffinity === 'ClientIP';
+  const out = new Array<EndpointNames>(endpoints.length);
+  for (let i = 0; i < endpoints.length; i++) {
+    const ep = endpoints[i] as EndpointInfo;
     const base = endpointChainBase(sp.namespace, sp.serviceName, sp.protocolLower, sp.portName, ep.ip, ep.port);
-    byEndpoint.set(ep.endpoint, { ep, chain: PREFIX.endpoint + base, affinitySet: PREFIX.affinity + base });
+    out[i] = { ep, chain: PREFIX.endpoint + base, affinitySet: affinity ? PREFIX.affinity + base : '' };
   }
+  return out;
+}
+
+/**
+ * The names for `endpoints`, a subset of the reachable ones in the same order.
+ * Usually it is the very same array (no Local policy, no topology), so this
+ * costs nothing; otherwise look the names up by "ip:port".
+ */
+function namesFor(endpoints: readonly EndpointInfo[], all: readonly EndpointInfo[], names: readonly EndpointNames[]): readonly EndpointNames[] {
+  if (endpoints === all) return names;
+  const byEndpoint = new Map<string, EndpointNames>();
+  for (const n of names) byEndpoint.set(n.ep.endpoint, n);
+  const out: EndpointNames[] = [];
+  for (const ep of endpoints) {
+    const n = byEndpoint.get(ep.endpoint);
+    if (n !== undefined) out.push(n);
+  }
+  return out;
 }
 
 /** Session-affinity lookups, then the random spread over endpoints. */
-function writeServiceToEndpointRules(
-  tx: Tx,
-  sp: ServicePortInfo,
-  chain: string,
-  endpoints: readonly EndpointInfo[],
-  names: Map<string, EndpointNames>,
-): void {
+function writeServiceToEndpointRules(tx: Tx, sp: ServicePortInfo, chain: string, names: readonly EndpointNames[]): void {
   if (sp.sessionAffinity === 'ClientIP') {
-    for (const ep of endpoints) {
-      const n = names.get(ep.endpoint);
-      if (n !== undefined) tx.rule(chain, `ip saddr @${n.affinitySet} goto ${n.chain}`);
-    }
+    for (const n of names) tx.rule(chain, `ip saddr @${n.affinitySet} goto ${n.chain}`);
   }
-  const parts: string[] = [];
-  for (let i = 0; i < endpoints.length; i++) {
-    const ep = endpoints[i];
-    const n = ep === undefined ? undefined : names.get(ep.endpoint);
-    if (n !== undefined) parts.push(`${i} : goto ${n.chain}`);
+  let vmap = '';
+  for (let i = 0; i < names.length; i++) {
+    vmap += `${i === 0 ? '' : ' , '}${i} : goto ${(names[i] as EndpointNames).chain}`;
   }
-  tx.rule(chain, `numgen random mod ${endpoints.length} vmap { ${parts.join(' , ')} }`);
+  tx.rule(chain, `numgen random mod ${names.length} vmap { ${vmap} }`);
 }
 
 interface LoopState {
   readonly tx: Tx;
   readonly cfg: SyncConfig;
   readonly stores: ElementStores;
-  readonly activeChains: Set<string>;
+  /** null when not tracking state: every service port's chain names are distinct by construction. */
+  readonly activeChains: Set<string> | null;
   readonly activeAffinitySets: Set<string>;
   endpointChains: number;
 }
@@ -247,13 +279,13 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
   const proto = sp.protocolLower;
   const affinity = sp.sessionAffinity === 'ClientIP';
 
-  const names = new Map<string, EndpointNames>();
-  endpointNames(sp, cat.allReachableEndpoints, names);
-  for (const n of names.values()) {
+  const all = cat.allReachableEndpoints;
+  const names = endpointNames(sp, all);
+  for (const n of names) {
     ensureChain(tx, n.chain, activeChains, skip);
     if (affinity) ls.activeAffinitySets.add(n.affinitySet);
   }
-  ls.endpointChains += names.size;
+  ls.endpointChains += names.length;
 
   const base = servicePortChainBase(sp.namespace, sp.serviceName, proto, sp.portName);
   const clusterChain = PREFIX.cluster + base;
@@ -351,16 +383,17 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
   }
 
   if (affinity) {
-    for (const n of names.values()) tx.timeoutSet(n.affinitySet, ADDR, sp.stickyMaxAgeSeconds);
+    for (const n of names) tx.timeoutSet(n.affinitySet, ADDR, sp.stickyMaxAgeSeconds);
   }
-  if (usesClusterChain) writeServiceToEndpointRules(tx, sp, clusterChain, cat.clusterEndpoints, names);
-  if (usesLocalChain) writeServiceToEndpointRules(tx, sp, localChain, cat.localEndpoints, names);
+  if (usesClusterChain) writeServiceToEndpointRules(tx, sp, clusterChain, namesFor(cat.clusterEndpoints, all, names));
+  if (usesLocalChain) writeServiceToEndpointRules(tx, sp, localChain, namesFor(cat.localEndpoints, all, names));
 
-  for (const n of names.values()) {
+  const dnat = `meta l4proto ${proto} dnat to `;
+  for (const n of names) {
     // Hairpin: a pod reaching itself through the service must be masqueraded.
-    tx.rule(n.chain, `ip saddr ${n.ep.ip} ${JUMP_MASQ}`);
-    if (affinity) tx.rule(n.chain, `update @${n.affinitySet} { ip saddr }`);
-    tx.rule(n.chain, `meta l4proto ${proto} dnat to ${n.ep.endpoint}`);
+    const hairpin = `ip saddr ${n.ep.ip} ${JUMP_MASQ}`;
+    if (affinity) tx.rules3(n.chain, hairpin, `update @${n.affinitySet} { ip saddr }`, dnat + n.ep.endpoint);
+    else tx.rules(n.chain, hairpin, dnat + n.ep.endpoint);
   }
 }
 
@@ -379,9 +412,11 @@ export function runSync(
   cfg: SyncConfig,
   mode: SyncMode,
   kernel: KernelView | null,
-  emit: boolean,
+  out: SyncOutput,
 ): SyncResult {
-  const tx = new Tx(emit);
+  const tx = new Tx(out.emit);
+  // Stale-chain detection needs the active set whenever the kernel has chains.
+  const track = out.trackState || kernel !== null;
   const stores = openStores(kernel);
   if (mode.kind === 'full') writeSetup(tx, cfg, stores);
 
@@ -389,7 +424,7 @@ export function runSync(
     tx,
     cfg,
     stores,
-    activeChains: new Set(),
+    activeChains: track ? new Set() : null,
     activeAffinitySets: new Set(),
     endpointChains: 0,
   };
@@ -402,7 +437,7 @@ export function runSync(
   // Chains no longer used are only flushed now: kernels before 6.2 notice late
   // that a chain lost its last map reference, so deletion waits (≥1 s).
   const stale: string[] = [];
-  if (kernel !== null) {
+  if (kernel !== null && ls.activeChains !== null) {
     for (const chain of kernel.chains) {
       if (isServiceChainName(chain) && !ls.activeChains.has(chain)) {
         tx.flushChain(chain);
@@ -416,10 +451,10 @@ export function runSync(
   }
   for (const store of stores.all) store.cleanup(tx);
 
-  const chains = new Set(ls.activeChains);
+  const chains = ls.activeChains ?? new Set<string>();
   for (const chain of stale) chains.add(chain);
   const elements = new Map<string, ElementSnapshot>();
-  for (const store of stores.all) elements.set(store.name, store.snapshot());
+  if (out.trackState) for (const store of stores.all) elements.set(store.name, store.snapshot());
   return {
     tx,
     after: { chains, affinitySets: ls.activeAffinitySets, elements },

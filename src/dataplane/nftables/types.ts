@@ -75,10 +75,12 @@ export interface NftProgram {
   /** The table every object lives in: `ip kube-proxy`. */
   readonly family: 'ip';
   readonly table: 'kube-proxy';
-  /** One operation per line, without trailing newline. */
-  readonly lines: readonly string[];
-  /** `lines` joined, each line newline-terminated, ready for `nft -f`. */
+  /** The transaction, one operation per line, each newline-terminated, ready for `nft -f`. */
   readonly payload: string;
+  /** The same operations as separate strings (split from `payload` on first access). */
+  readonly lines: readonly string[];
+  /** Number of operations (lines), known without splitting. */
+  readonly operations: number;
   readonly counts: NftCounts;
   /** Service ports and endpoint chains rendered (the scale parameters of this program). */
   readonly servicePorts: number;

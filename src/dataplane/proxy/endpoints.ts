@@ -2,9 +2,33 @@
 // EndpointSliceCache merges them for a single-family (IPv4) proxier.
 
 import type { EndpointSlice } from '../../model/types.js';
+import { endpointHash } from './hash.js';
 import { normalizeIPv4 } from './ip.js';
-import { endpointsKey, servicePortNameString } from './serviceports.js';
+import { endpointsKey, protocolLower, servicePortNameString } from './serviceports.js';
 import type { EndpointInfo } from './types.js';
+
+/** EndpointInfo with its chain hash computed lazily: not every backend needs it. */
+class EndpointRecord implements EndpointInfo {
+  #chainHash: string | undefined;
+  constructor(
+    readonly ip: string,
+    readonly port: number,
+    readonly endpoint: string,
+    readonly isLocal: boolean,
+    readonly ready: boolean,
+    readonly serving: boolean,
+    readonly terminating: boolean,
+    readonly zoneHints: ReadonlySet<string> | null,
+    readonly nodeHints: ReadonlySet<string> | null,
+    readonly servicePortName: string,
+    private readonly protocolLower: string,
+  ) {}
+
+  get chainHash(): string {
+    this.#chainHash ??= endpointHash(this.servicePortName, this.protocolLower, this.endpoint);
+    return this.#chainHash;
+  }
+}
 
 function hintSet(values: readonly string[] | undefined): ReadonlySet<string> | null {
   return values !== undefined && values.length > 0 ? new Set(values) : null;
@@ -28,17 +52,21 @@ export function buildEndpointsMap(
   nodeName: string,
   opts: EndpointsMapOptions,
 ): Map<string, EndpointInfo[]> {
-  const sets = new Map<string, Map<string, EndpointInfo>>();
+  // Collect per key in arrival order, then sort and de-duplicate neighbours:
+  // cheaper than a Map per service port at 500k endpoints.
+  const lists = new Map<string, EndpointRecord[]>();
   for (const slice of slices) {
     // The IPv4 proxier only subscribes to IPv4 slices; FQDN slices are never proxied.
     if (slice.addressType !== 'IPv4' || slice.serviceName === '') continue;
     for (const port of slice.ports) {
       if (port.port === 0) continue;
-      const key = endpointsKey(servicePortNameString(slice.namespace, slice.serviceName, port.name), port.protocol);
-      let set = sets.get(key);
-      if (set === undefined) {
-        set = new Map();
-        sets.set(key, set);
+      const spName = servicePortNameString(slice.namespace, slice.serviceName, port.name);
+      const proto = protocolLower(port.protocol);
+      const key = endpointsKey(spName, port.protocol);
+      let list = lists.get(key);
+      if (list === undefined) {
+        list = [];
+        lists.set(key, list);
       }
       for (const ep of slice.endpoints) {
         const first = ep.addresses[0];
@@ -46,29 +74,60 @@ export function buildEndpointsMap(
         const ip = normalizeIPv4(first);
         // Upstream would render Go's "<nil>" for an unparsable address; we drop it instead.
         if (ip === null) continue;
-        const endpoint = `${ip}:${port.port}`;
-        const terminating = ep.conditions.terminating;
-        if (set.has(endpoint) && terminating) continue;
-        set.set(endpoint, {
-          ip,
-          port: port.port,
-          endpoint,
-          isLocal: nodeName !== '' && ep.nodeName === nodeName,
-          ready: ep.conditions.ready,
-          serving: ep.conditions.serving,
-          terminating,
-          zoneHints: hintSet(ep.zoneHints),
-          nodeHints: opts.preferSameTrafficDistribution ? hintSet(ep.nodeHints) : null,
-        });
+        list.push(
+          new EndpointRecord(
+            ip,
+            port.port,
+            `${ip}:${port.port}`,
+            nodeName !== '' && ep.nodeName === nodeName,
+            ep.conditions.ready,
+            ep.conditions.serving,
+            ep.conditions.terminating,
+            hintSet(ep.zoneHints),
+            opts.preferSameTrafficDistribution ? hintSet(ep.nodeHints) : null,
+            spName,
+            proto,
+          ),
+        );
       }
     }
   }
   const out = new Map<string, EndpointInfo[]>();
-  for (const [key, set] of sets) {
-    if (set.size === 0) continue;
-    const list = [...set.values()];
-    list.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
-    out.set(key, list);
+  for (const [key, list] of lists) {
+    if (list.length === 0) continue;
+    // Stable sort keeps arrival order among duplicates, which dedupe() relies on.
+    if (!isSorted(list)) list.sort(byEndpoint);
+    out.set(key, dedupe(list));
   }
   return out;
+}
+
+function byEndpoint(a: EndpointInfo, b: EndpointInfo): number {
+  return a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+}
+
+function isSorted(list: readonly EndpointInfo[]): boolean {
+  for (let i = 1; i < list.length; i++) {
+    if ((list[i - 1] as EndpointInfo).endpoint > (list[i] as EndpointInfo).endpoint) return false;
+  }
+  return true;
+}
+
+/**
+ * Collapse equal "ip:port" neighbours the way upstream's set insertion does:
+ * the first copy is kept unless a later copy is not terminating, which replaces it.
+ */
+function dedupe(sorted: EndpointRecord[]): EndpointRecord[] {
+  let w = 0;
+  for (let r = 0; r < sorted.length; r++) {
+    const ep = sorted[r] as EndpointRecord;
+    const prev = w > 0 ? (sorted[w - 1] as EndpointRecord) : undefined;
+    if (prev !== undefined && prev.endpoint === ep.endpoint) {
+      if (!ep.terminating) sorted[w - 1] = ep;
+    } else {
+      sorted[w++] = ep;
+    }
+  }
+  sorted.length = w;
+  return sorted;
 }

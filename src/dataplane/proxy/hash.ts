@@ -5,10 +5,11 @@
 import { hash as oneShotHash } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
 
 /**
  * Base32-encode `bytes` (standard alphabet, no padding) and return the first
- * `chars` characters. Encoding only what is needed keeps hot loops cheap.
+ * `chars` characters.
  */
 export function base32Prefix(bytes: Uint8Array, chars: number): string {
   let out = '';
@@ -26,30 +27,41 @@ export function base32Prefix(bytes: Uint8Array, chars: number): string {
   return out;
 }
 
-// A bounded memo: benchmarks re-render the same model many times, and hashing
-// dominates render time at 50k services. Cleared wholesale when full so memory
-// stays bounded without LRU bookkeeping.
-const CACHE_LIMIT = 1 << 21;
-const cache = new Map<string, string>();
+const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
 /**
- * First `chars` base32 characters of sha256(`input`), memoised.
- * kube-proxy's iptables and nftables chain names are both built on this.
+ * The first 16 base32 characters of a digest given as lower-case hex.
+ * Five hex digits are 20 bits, i.e. exactly four base32 characters.
  */
-export function sha256Base32(input: string, chars = 16): string {
-  const key = chars === 16 ? input : `${chars}\u0000${input}`;
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  const digest = oneShotHash('sha256', input, 'buffer');
-  const value = base32Prefix(digest, chars);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, value);
-  return value;
+function base32From16Hex(hex: string): string {
+  const out: number[] = new Array<number>(16);
+  let k = 0;
+  for (let g = 0; g < 20; g += 5) {
+    const v =
+      (nibble(hex.charCodeAt(g)) << 16) |
+      (nibble(hex.charCodeAt(g + 1)) << 12) |
+      (nibble(hex.charCodeAt(g + 2)) << 8) |
+      (nibble(hex.charCodeAt(g + 3)) << 4) |
+      nibble(hex.charCodeAt(g + 4));
+    out[k++] = CODES[(v >>> 15) & 31] ?? 0;
+    out[k++] = CODES[(v >>> 10) & 31] ?? 0;
+    out[k++] = CODES[(v >>> 5) & 31] ?? 0;
+    out[k++] = CODES[v & 31] ?? 0;
+  }
+  return String.fromCharCode(...out);
 }
 
-/** Drop memoised hashes (for timing a cold render). */
-export function clearHashCache(): void {
-  cache.clear();
+/**
+ * First `chars` base32 characters of sha256(`input`). The 16-character case
+ * (every kube-proxy iptables chain) takes a fast path: a hex digest is several
+ * times cheaper to get out of node:crypto than a Buffer.
+ */
+export function sha256Base32(input: string, chars = 16): string {
+  if (chars <= 16) {
+    const s = base32From16Hex(oneShotHash('sha256', input, 'hex'));
+    return chars === 16 ? s : s.slice(0, chars);
+  }
+  return base32Prefix(oneShotHash('sha256', input, 'buffer'), chars);
 }
 
 /**
@@ -67,4 +79,13 @@ export function portProtoHash(servicePortName: string, protocolLower: string): s
  */
 export function endpointHash(servicePortName: string, protocolLower: string, endpoint: string): string {
   return sha256Base32(servicePortName + protocolLower + endpoint);
+}
+
+/**
+ * Kept for callers that timed cold renders: there is no global hash memo any
+ * more (a Map lookup cost about as much as hashing). Endpoint chain hashes are
+ * cached per EndpointInfo instead, so they live exactly as long as a ProxyState.
+ */
+export function clearHashCache(): void {
+  // Nothing to clear.
 }

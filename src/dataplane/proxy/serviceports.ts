@@ -2,6 +2,7 @@
 // for a single-family (IPv4) proxier.
 
 import type { Protocol, Service } from '../../model/types.js';
+import { portProtoHash } from './hash.js';
 import type { Cidr4 } from './ip.js';
 import { looksIPv6, normalizeIPv4, parseCidr4 } from './ip.js';
 import type { ProtocolLower, ServicePortInfo } from './types.js';
@@ -114,6 +115,7 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
       externallyAccessible,
       usesClusterEndpoints: !itpLocal || externallyAccessible,
       usesLocalEndpoints: itpLocal || (etpLocal && externallyAccessible),
+      hash: portProtoHash(name, LOWER[p.protocol]),
       key: endpointsKey(name, p.protocol),
       service: svc,
     };

@@ -61,7 +61,11 @@ export function categorizeEndpoints(
 
   if (svc.usesClusterEndpoints) {
     mode = topologyModeFromHints(endpoints, node);
-    clusterEndpoints = endpoints.filter((ep) => ep.ready && availableForTopology(ep, mode, node));
+    // Common case, and allocation-free: no topology and every endpoint ready.
+    clusterEndpoints =
+      mode === '' && endpoints.every((ep) => ep.ready)
+        ? endpoints
+        : endpoints.filter((ep) => ep.ready && availableForTopology(ep, mode, node));
     // No ready endpoint for the topology means none at all (the mode already fell back), so try terminating ones.
     if (clusterEndpoints.length === 0) clusterEndpoints = endpoints.filter((ep) => ep.serving && ep.terminating);
     if (clusterEndpoints.length > 0) hasAnyEndpoints = true;

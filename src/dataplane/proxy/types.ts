@@ -43,6 +43,8 @@ export interface ServicePortInfo {
   readonly usesClusterEndpoints: boolean;
   /** Ever routes to endpoints under "Local" policy (needs KUBE-SVL-). */
   readonly usesLocalEndpoints: boolean;
+  /** portProtoHash(name, protocolLower): the 16-character suffix of KUBE-SVC-/SVL-/EXT-/FW- chains. */
+  readonly hash: string;
   /** Key into ProxyState.endpoints: name + "/" + protocol (kube-proxy keys endpoints by name and protocol). */
   readonly key: string;
   /** The Service this port came from. */
@@ -65,6 +67,13 @@ export interface EndpointInfo {
   readonly zoneHints: ReadonlySet<string> | null;
   /** Node hints, or null when the endpoint has none (or PreferSameTrafficDistribution is off). */
   readonly nodeHints: ReadonlySet<string> | null;
+  /** ServicePortName string of the service port this endpoint belongs to. */
+  readonly servicePortName: string;
+  /**
+   * endpointHash(servicePortName, protocolLower, endpoint): the 16-character
+   * suffix of the KUBE-SEP- chain. Computed on first read and cached on the object.
+   */
+  readonly chainHash: string;
 }
 
 /** The node-side inputs to topology decisions. */

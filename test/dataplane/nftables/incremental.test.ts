@@ -170,6 +170,26 @@ describe('incremental sync against a full re-render', () => {
     expect(incr.program.lines.length).toBeLessThan(full.lines.length / 2);
   });
 
+  it('flushes still-present stale chains again on the next sync, as upstream lists them from the kernel', () => {
+    const a = model([svc1, svc2], [eps1, eps2]);
+    const b = model([svc1], [eps1, eps2]);
+    const first = renderNftablesIncremental(a, b, UPSTREAM_NODE, UPSTREAM_OPTS);
+    expect(first.staleChains).toHaveLength(2);
+    // Less than a second later: nothing was deleted, nothing changed.
+    const again = renderNftablesIncremental(b, b, UPSTREAM_NODE, UPSTREAM_OPTS, { pendingStaleChains: first.staleChains });
+    expect(again.program.lines).toEqual(first.staleChains.map((c) => `flush chain ip kube-proxy ${c}`));
+    expect(again.staleChains).toEqual(first.staleChains);
+  });
+
+  it('rewrites every port of a service when one port changes', () => {
+    const two = svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [tcp('p80', 80), tcp('p443', 443)] });
+    const twoEps: EndpointSlice = { ...slice('ns1', 'svc1', 'p80', 80, [ep('10.0.1.1')]), ports: [{ name: 'p80', protocol: 'TCP', port: 80 }, { name: 'p443', protocol: 'TCP', port: 443 }] };
+    const changed = { ...two, ports: [tcp('p80', 80), tcp('p443', 8443)] };
+    const r = renderNftablesIncremental(model([two], [twoEps]), model([changed], [twoEps]), UPSTREAM_NODE, UPSTREAM_OPTS);
+    expect(r.updatedServices).toEqual(['ns1/svc1']);
+    expect(r.program.lines.some((l) => l.startsWith('flush chain ip kube-proxy service-') && l.endsWith('/p80'))).toBe(true);
+  });
+
   it('writes nothing when nothing changed', () => {
     const a = generateCluster({ services: 50, endpointsPerService: 2, seed: 3, layout: 'realistic' });
     const r = renderNftablesIncremental(a, a, node, opts);

@@ -138,6 +138,8 @@ function epi(endpoint: string, patch: Partial<EndpointInfo> = {}): EndpointInfo 
     terminating: false,
     zoneHints: null,
     nodeHints: null,
+    servicePortName: 'ns/s:p',
+    chainHash: '',
     ...patch,
   };
 }
@@ -233,5 +235,60 @@ describe('cidr parsing', () => {
   it('accepts sloppy leading zeros and masks host bits', () => {
     expect(parseCidr4('010.001.2.3/8')?.text).toBe('10.0.0.0/8');
     expect(parseCidr4('1.2.3.4/33')).toBeNull();
+  });
+});
+
+describe('proxy state details', () => {
+  it('caches the KUBE-SEP hash on each endpoint, matching endpointHash', () => {
+    const state = buildProxyState(
+      {
+        services: [svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [port('p80', 80)] })],
+        endpointSlices: [slice('ns1', 'svc1', 1, [ep('10.180.0.1')], [{ name: 'p80', protocol: 'TCP', port: 80 }])],
+      },
+      NODE,
+    );
+    const [sp] = state.servicePorts;
+    const [e] = sp === undefined ? [] : endpointsOf(state, sp);
+    expect(sp?.hash).toBe('XPGD46QRK7WJZT7O');
+    expect(e?.chainHash).toBe('SXIVWICOYRO3J4NJ');
+    expect(e?.chainHash).toBe(endpointHash('ns1/svc1:p80', 'tcp', '10.180.0.1:80'));
+  });
+
+  it('lets a later non-terminating copy replace a terminating one', () => {
+    const p80 = [{ name: 'p80', protocol: 'TCP' as const, port: 80 }];
+    const state = buildProxyState(
+      {
+        services: [svc('ns', 's', { clusterIP: '172.30.0.1', ports: [port('p80', 80)] })],
+        endpointSlices: [
+          slice('ns', 's', 1, [ep('10.0.0.1', { ready: false, serving: true, terminating: true })], p80),
+          slice('ns', 's', 2, [ep('10.0.0.1', { nodeName: 'test-node' })], p80),
+        ],
+      },
+      NODE,
+    );
+    const eps = state.servicePorts[0] === undefined ? [] : endpointsOf(state, state.servicePorts[0]);
+    expect(eps).toHaveLength(1);
+    expect(eps[0]?.ready).toBe(true);
+    expect(eps[0]?.isLocal).toBe(true);
+  });
+
+  it('uses the node zone and honours node hints only with PreferSameTrafficDistribution', () => {
+    const p80 = [{ name: 'p80', protocol: 'TCP' as const, port: 80 }];
+    const model = {
+      services: [svc('ns', 's', { clusterIP: '172.30.0.1', ports: [port('p80', 80)] })],
+      endpointSlices: [
+        slice('ns', 's', 1, [
+          ep('10.0.0.1', { zoneHints: ['zone-a'], nodeHints: ['other-node'] }),
+          ep('10.0.0.2', { zoneHints: ['zone-b'], nodeHints: ['test-node'] }),
+        ], p80),
+      ],
+    };
+    const pick = (preferSameTrafficDistribution: boolean): string[] => {
+      const state = buildProxyState(model, { ...NODE, zone: 'zone-a' }, { preferSameTrafficDistribution });
+      const sp = state.servicePorts[0] as ServicePortInfo;
+      return categorizeEndpoints(endpointsOf(state, sp), sp, state.node).clusterEndpoints.map((e) => e.endpoint);
+    };
+    expect(pick(true)).toEqual(['10.0.0.2:80']);
+    expect(pick(false)).toEqual(['10.0.0.1:80']);
   });
 });
