@@ -22,6 +22,7 @@
 // frozen. Treat generated models as read-only: copy an object before changing
 // it (mutating a shared one throws, which is the point).
 
+import { mulberry32 } from '../stats/summary.js';
 import { InputError } from '../errors.js';
 import { formatIPv4, parseIPv4 } from './ip.js';
 import { DEFAULT_NODE_CONTEXT } from './types.js';
@@ -77,17 +78,8 @@ export interface GenerateOptions {
 // ---------------------------------------------------------------------------
 // PRNG
 
-/** mulberry32: a small, fast 32-bit PRNG; good enough for workload shapes, not for crypto. Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 lives in src/stats (the bootstrap uses it too); re-exported for model users.
+export { mulberry32 };
 
 function randInt(rand: () => number, n: number): number {
   return Math.floor(rand() * n);
