@@ -39,6 +39,7 @@ export const SYSTEM_PACKAGES = {
   'etcd-client': 'etcdctl health checks',
   fio: 'fsync cross-check against the native probe',
   'linux-libc-dev': 'kernel UAPI headers for BPF programs',
+  chromium: 'headless browser that checks report.html renders (tests only)',
 };
 
 function readStamp() {
