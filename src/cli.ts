@@ -9,6 +9,7 @@ import { CapabilityError, EXIT, InputError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { doctorCommand } from './commands/doctor.js';
 import { benchCommand } from './commands/bench.js';
+import { dataplaneCommand } from './commands/dataplane.js';
 
 export interface Command {
   summary: string;
@@ -20,6 +21,7 @@ export interface Command {
 
 const COMMANDS: Record<string, Command> = {
   bench: benchCommand,
+  dataplane: dataplaneCommand,
   doctor: doctorCommand,
 };
 

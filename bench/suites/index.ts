@@ -1,7 +1,9 @@
 // Every suite `npm run bench` knows, by name. Later suites register here.
 import type { Suite } from '../../src/bench/types.js';
 import { fsyncSuite } from './fsync.js';
+import { syncSuite } from './sync.js';
 
 export const SUITES: Record<string, Suite> = {
   [fsyncSuite.name]: fsyncSuite,
+  [syncSuite.name]: syncSuite,
 };

@@ -10,7 +10,9 @@ import { writeFileAtomic, writeResults } from '../results/write.js';
 import { SCHEMA_VERSION } from '../results/types.js';
 import type { Measurement, RunResults } from '../results/types.js';
 import { renderSummaryMarkdown } from '../report/markdown.js';
+import { claimPrefix } from '../host/owner.js';
 import { silentProgress, ttyProgress } from './progress.js';
+import { sweepLeftovers } from './sweep.js';
 import type { Profile, Suite, SuiteContext } from './types.js';
 
 export interface RunOptions {
@@ -44,6 +46,12 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
   mkdirSync(dataDir, { recursive: true });
   const progress = opts.interactive ? ttyProgress() : silentProgress();
   const startedAt = new Date().toISOString();
+  const prefix = `kscale-${runId.slice(-6)}`;
+  const releasePrefix = claimPrefix(prefix);
+  const swept = await sweepLeftovers();
+  // Say so: a leftover means an earlier run was killed before it could clean up.
+  for (const line of swept.removed) process.stderr.write(`kscale: removed leftover of an earlier run: ${line}\n`);
+  for (const line of swept.errors) process.stderr.write(`kscale: could not sweep leftovers: ${line}\n`);
   const caps = await probeCapabilities();
   const [host, sha] = await Promise.all([hostProvenance(dataDir, caps), gitSha(opts.repoRoot)]);
   const measurements: Measurement[] = [];
@@ -51,7 +59,7 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
     profile: opts.profile,
     caps,
     runId,
-    prefix: `kscale-${runId.slice(-6)}`,
+    prefix,
     seed: opts.seed,
     runDir,
     dataDir,
@@ -74,6 +82,7 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
   } finally {
     progress.done();
     await runCleanup();
+    releasePrefix();
   }
   const results: RunResults = {
     schemaVersion: SCHEMA_VERSION,

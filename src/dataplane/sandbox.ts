@@ -29,6 +29,8 @@ export interface SandboxOptions {
   label?: string;
   /** CIDRs the backend namespace answers for (the model's endpoint addresses). */
   endpointCidrs: readonly string[];
+  /** Deadline for each tool run through sandbox.exec unless the call sets its own; default 30 minutes. */
+  toolTimeoutMs?: number;
 }
 
 export const ADDR = {
@@ -120,7 +122,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   const undo = onCleanup(`sandbox ${base}`, destroyAll);
   const run = (ns: Netns, cmd: string, args: readonly string[], o: Omit<ExecOptions, 'netns'> = {}): Promise<ExecResult> =>
-    exec(cmd, args, { ...o, netns: ns.name });
+    exec(cmd, args, { timeoutMs: opts.toolTimeoutMs ?? 30 * 60_000, ...o, netns: ns.name });
   try {
     for (const ns of all) await must(`ip netns add ${ns.name}`, exec('ip', ['netns', 'add', ns.name]));
     await must('veth client↔node', exec('ip', ['-n', client.name, 'link', 'add', IFACE.client, 'type', 'veth', 'peer', 'name', IFACE.nodeFromClient, 'netns', node.name]));

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { exec } from './exec.js';
+import { claimPrefix } from './owner.js';
 import { loadNative } from '../native/index.js';
 
 export type CapabilityId =
@@ -105,8 +106,13 @@ async function probeInNetns(root: boolean): Promise<Capability[]> {
   const ids: CapabilityId[] = ['netns_veth', 'iptables_nft', 'iptables_legacy', 'nftables'];
   if (!root) return ids.map((id) => cap(id, false, 'needs root to create a network namespace'));
   const ns = `kscale-doctor-${randomBytes(3).toString('hex')}`;
+  // Claimed, so a sweep by a concurrent run leaves this namespace alone.
+  const release = claimPrefix(ns);
   const add = await exec('ip', ['netns', 'add', ns], { timeoutMs: 10_000 });
-  if (add.code !== 0) return ids.map((id) => cap(id, false, `ip netns add failed: ${add.stderr.trim()}`));
+  if (add.code !== 0) {
+    release();
+    return ids.map((id) => cap(id, false, `ip netns add failed: ${add.stderr.trim()}`));
+  }
   try {
     const veth = await exec('ip', ['link', 'add', 'kd0', 'type', 'veth', 'peer', 'name', 'kd1'], { netns: ns, timeoutMs: 10_000 });
     const tool = async (id: CapabilityId, cmd: string, args: string[], pkg: string): Promise<Capability> => {
@@ -123,6 +129,7 @@ async function probeInNetns(root: boolean): Promise<Capability[]> {
     ];
   } finally {
     await exec('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
+    release();
   }
 }
 

@@ -1,6 +1,8 @@
 // Everything a run creates on the host (namespaces, pinned maps, processes, temp
 // dirs) registers its undo here. Undo runs in reverse order on normal exit, on
 // error, and on SIGINT/SIGTERM, so Ctrl-C never leaves a host dirty.
+import { killLiveChildren } from './exec.js';
+
 type Undo = () => Promise<void> | void;
 
 const stack: { label: string; undo: Undo }[] = [];
@@ -24,6 +26,7 @@ export function onCleanup(label: string, undo: Undo): () => Promise<void> {
 /** Run every registered undo, newest first; failures are reported, never stop the others. */
 export function runCleanup(): Promise<void> {
   running ??= (async () => {
+    killLiveChildren();
     while (stack.length > 0) {
       const entry = stack.pop();
       if (!entry) break;

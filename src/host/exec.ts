@@ -22,6 +22,16 @@ export interface ExecOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+// Children still running, so a cleanup (Ctrl-C, error) can stop a long
+// iptables-restore instead of leaving it working in a namespace being deleted.
+const liveChildren = new Set<ReturnType<typeof spawn>>();
+
+/** Kill every tool kscale started that has not exited yet. */
+export function killLiveChildren(): number {
+  for (const child of liveChildren) child.kill('SIGKILL');
+  return liveChildren.size;
+}
+
 export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const [file, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, cmd, ...args]] : [cmd, [...args]];
   const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -29,6 +39,7 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     const started = process.hrtime.bigint();
     const before = childrenCpuTicks();
     const child = spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    liveChildren.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -41,6 +52,7 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     child.stdin.on('error', () => undefined); // a tool that exits early closes its stdin; its exit code says why
     const finish = (code: number, extraErr = ''): void => {
       clearTimeout(timer);
+      liveChildren.delete(child);
       const after = childrenCpuTicks();
       resolve({
         code: timedOut ? 124 : code,

@@ -40,8 +40,12 @@ const claims = new Map<string, number>();
 export function claimPrefix(prefix: string): () => void {
   const held = claims.get(prefix) ?? 0;
   if (held === 0) {
-    mkdirSync(OWNER_DIR, { recursive: true, mode: 0o755 });
-    writeFileSync(ownerPath(prefix), `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
+    try {
+      mkdirSync(OWNER_DIR, { recursive: true, mode: 0o755 });
+      writeFileSync(ownerPath(prefix), `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`);
+    } catch {
+      // Not root: /run is not writable, and then nothing this run could create needs protecting from a sweep.
+    }
   }
   claims.set(prefix, held + 1);
   let released = false;

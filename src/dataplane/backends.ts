@@ -1,0 +1,10 @@
+// Every dataplane kscale can measure, in the order reports list them.
+import type { DataplaneBackend } from './backend.js';
+import { iptablesLegacyBackend, iptablesNftBackend } from './iptables/backend.js';
+import { nftablesBackend } from './nftables/backend.js';
+
+export const BACKENDS: readonly DataplaneBackend<unknown>[] = [
+  iptablesNftBackend as DataplaneBackend<unknown>,
+  iptablesLegacyBackend as DataplaneBackend<unknown>,
+  nftablesBackend as DataplaneBackend<unknown>,
+];

@@ -1,0 +1,177 @@
+// Sync cost, measured for real: for each backend and model size, a fresh
+// sandbox; render, full load, read-back check; then one Service added, one
+// endpoint changed, one Service deleted (each repeated, each checked against
+// the kernel); then everything flushed. Shared by `kscale dataplane sync` and
+// the `sync` suite of `npm run bench`.
+import { performance } from 'node:perf_hooks';
+import type { Capabilities } from '../host/capabilities.js';
+import { generateCluster } from '../model/index.js';
+import type { ClusterModel, NodeContext } from '../model/types.js';
+import type { Measurement, ParamValue } from '../results/types.js';
+import { median, summarize } from '../stats/summary.js';
+import type { Progress } from '../bench/progress.js';
+import type { DataplaneBackend, DeltaKind, ObjectCounts, SyncTiming } from './backend.js';
+import { DELTAS } from './delta.js';
+import { createSandbox } from './sandbox.js';
+import type { Sandbox } from './sandbox.js';
+
+export const SYNC_SUITE = 'sync';
+/** Every endpoint the synthetic layouts hand out lies in here; the sandbox's backend namespace owns it. */
+export const ENDPOINT_CIDR = '172.16.0.0/12';
+
+export interface SyncSweepOptions {
+  backends: readonly DataplaneBackend<unknown>[];
+  services: readonly number[];
+  endpoints: readonly number[];
+  /** Samples per change kind (and of the full load). */
+  repeats: number;
+  /**
+   * Longest one tool run may take. A backend whose tool passes it at one size
+   * is not run at larger sizes of the sweep (they are recorded as skipped, with
+   * the size that ran out of time), so one pathological tool cannot eat a run.
+   */
+  toolBudgetMs?: number;
+  caps: Capabilities;
+  prefix: string;
+  seed: number;
+  progress: Progress;
+  record(m: Measurement): void;
+}
+
+/** The node kube-proxy runs on: its address as the client sees it; pods (endpoints) are the cluster CIDR. */
+export function sandboxNode(sandbox: Pick<Sandbox, 'nodeIP'>): NodeContext {
+  return { nodeName: 'node1', nodeIP: sandbox.nodeIP, clusterCIDR: ENDPOINT_CIDR, masqueradeBit: 14 };
+}
+
+/** Backends with a "full rewrite vs partial" distinction get both measured. */
+function modesOf(backend: DataplaneBackend<unknown>): ('partial' | 'full')[] {
+  return backend.name.startsWith('iptables') ? ['partial', 'full'] : ['partial'];
+}
+
+export function syncSteps(o: Pick<SyncSweepOptions, 'backends' | 'services' | 'endpoints'>): number {
+  return o.backends.length * o.services.length * o.endpoints.length;
+}
+
+interface Sample extends SyncTiming {
+  renderMs: number;
+}
+
+function measurement(name: string, params: Record<string, ParamValue>, samples: Sample[], objects: ObjectCounts | undefined): Measurement {
+  const wall = samples.map((s) => s.wallMs);
+  const renderMs = median(samples.map((s) => s.renderMs));
+  const toolMs = median(samples.map((s) => s.wallMs - s.overheadMs));
+  const overheadMs = median(samples.map((s) => s.overheadMs));
+  return {
+    suite: SYNC_SUITE,
+    name,
+    unit: 'ms',
+    params,
+    status: 'ok',
+    samples: wall,
+    summary: summarize(wall),
+    extra: {
+      loaderCpuMs: median(samples.map((s) => s.loaderCpuMs)),
+      payloadBytes: median(samples.map((s) => s.payloadBytes)),
+      renderMs,
+      kscaleOverheadMs: overheadMs,
+      // kscale's own share (rendering + assembling the payload) against the time the kernel side took.
+      overheadShare: toolMs > 0 ? (renderMs + overheadMs) / toolMs : null,
+      ...(objects ? { objects } : {}),
+    },
+  };
+}
+
+function timed<T>(f: () => T): [T, number] {
+  const t0 = performance.now();
+  const v = f();
+  return [v, performance.now() - t0];
+}
+
+async function verifyOrThrow<P>(backend: DataplaneBackend<P>, sandbox: Sandbox, program: P, after: string): Promise<ObjectCounts> {
+  const v = await backend.verify(sandbox, program);
+  if (!v.ok) throw new Error(`kernel state after ${after} does not match the rendered program: ${v.mismatches.slice(0, 5).join('; ')}`);
+  return v.counts;
+}
+
+/** Returns false when a tool ran out of the time budget. */
+async function measureOne<P>(backend: DataplaneBackend<P>, model: ClusterModel, base: Record<string, ParamValue>, o: SyncSweepOptions): Promise<boolean> {
+  const label = `${backend.name}-${base.services}x${base.endpoints}`;
+  const sandbox = await createSandbox({ prefix: o.prefix, label, endpointCidrs: [ENDPOINT_CIDR], toolTimeoutMs: o.toolBudgetMs });
+  const recorded = new Set<string>();
+  const record = (m: Measurement): void => {
+    recorded.add(m.name);
+    o.record(m);
+  };
+  try {
+    const node = sandboxNode(sandbox);
+    let [program, renderMs] = timed(() => backend.render(model, node));
+    const loads: Sample[] = [];
+    const flushes: Sample[] = [];
+    let objects: ObjectCounts | undefined;
+    for (let i = 0; i < o.repeats; i++) {
+      if (i > 0) flushes.push({ ...(await backend.flush(sandbox)), renderMs: 0 });
+      loads.push({ ...(await backend.load(sandbox, program)), renderMs });
+      if (i === 0) objects = await verifyOrThrow(backend, sandbox, program, 'the full load');
+    }
+    record(measurement('full-load', base, loads, objects));
+    let current = model;
+    const changes: Measurement[] = [];
+    for (const mode of modesOf(backend)) {
+      for (const kind of Object.keys(DELTAS) as DeltaKind[]) {
+        const samples: Sample[] = [];
+        for (let i = 0; i < o.repeats; i++) {
+          const delta = DELTAS[kind](current);
+          const [next, ms] = timed(() => backend.render(delta.after, node));
+          samples.push({ ...(await backend.update(sandbox, program, next, delta, mode)), renderMs: ms });
+          program = next;
+          current = delta.after;
+        }
+        const counts = await verifyOrThrow(backend, sandbox, program, `${kind} (${mode})`);
+        changes.push(measurement(kind, { ...base, mode }, samples, counts));
+      }
+    }
+    for (const m of changes) record(m);
+    flushes.push({ ...(await backend.flush(sandbox)), renderMs: 0 });
+    record(measurement('flush', base, flushes, undefined));
+    return true;
+  } catch (err) {
+    // A rejected restore or transaction: what is not measured yet fails with the tool's reason; the sweep goes on.
+    const reason = (err as Error).message;
+    for (const name of ['full-load', ...Object.keys(DELTAS), 'flush']) {
+      if (!recorded.has(name)) o.record({ suite: SYNC_SUITE, name, unit: 'ms', params: base, status: 'failed', reason });
+    }
+    return !/killed after \d+ ms/.test(reason);
+  } finally {
+    await sandbox.destroy();
+  }
+}
+
+export async function runSyncSweep(o: SyncSweepOptions): Promise<void> {
+  for (const backend of o.backends) {
+    const availability = backend.probe(o.caps);
+    // Endpoint chains drive the tools' cost, so "larger" means more Services × endpoints.
+    let outOfTime: { services: number; endpoints: number } | undefined;
+    for (const services of o.services) {
+      for (const endpoints of o.endpoints) {
+        const base = { backend: backend.name, services, endpoints };
+        o.progress.step(`sync: ${backend.name} ${services} Services × ${endpoints} endpoints`);
+        if (!availability.available) {
+          o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'skipped', reason: availability.reason });
+          continue;
+        }
+        if (outOfTime && services * endpoints >= outOfTime.services * outOfTime.endpoints) {
+          const reason = `not run: at ${outOfTime.services} Services × ${outOfTime.endpoints} endpoints a ${backend.name} tool run already exceeded the ${o.toolBudgetMs} ms budget`;
+          o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'skipped', reason });
+          continue;
+        }
+        const model = generateCluster({ services, endpointsPerService: endpoints, layout: 'kube-proxy-scale', seed: o.seed });
+        try {
+          if (!(await measureOne(backend, model, base, o))) outOfTime = { services, endpoints };
+        } catch (err) {
+          // The sandbox itself could not be built: every measurement of this point fails, the sweep goes on.
+          o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'failed', reason: (err as Error).message });
+        }
+      }
+    }
+  }
+}

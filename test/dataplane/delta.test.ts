@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { addService, changeEndpoint, deleteService, MOVED_ENDPOINT_IP } from '../../src/dataplane/delta.js';
+import { generateCluster } from '../../src/model/index.js';
+import { validateModel } from '../../src/model/index.js';
+
+const model = generateCluster({ services: 5, endpointsPerService: 3, layout: 'kube-proxy-scale', seed: 1 });
+
+describe('model deltas', () => {
+  it('add-service appends a valid Service with a fresh cluster IP and as many endpoints, sharing the rest', () => {
+    const d = addService(model);
+    expect(d.after.services).toHaveLength(6);
+    const added = d.after.services[5]!;
+    expect(model.services.map((s) => s.clusterIP)).not.toContain(added.clusterIP);
+    expect(d.after.endpointSlices.at(-1)?.endpoints).toHaveLength(3);
+    expect(d.after.services[0]).toBe(model.services[0]);
+    expect(validateModel(d.after)).toEqual([]);
+    // Applied twice, the names still differ.
+    expect(addService(d.after).service).not.toBe(d.service);
+  });
+  it('change-endpoint moves one endpoint of the middle Service and nothing else', () => {
+    const d = changeEndpoint(model);
+    expect(d.service).toBe('namespace/svc2');
+    const changed = d.after.endpointSlices.filter((s, i) => s !== model.endpointSlices[i]);
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.endpoints[0]?.addresses).toEqual([MOVED_ENDPOINT_IP]);
+    expect(model.endpointSlices[2]?.endpoints[0]?.addresses).not.toEqual([MOVED_ENDPOINT_IP]);
+  });
+  it('delete-service removes the middle Service and its slices', () => {
+    const d = deleteService(model);
+    expect(d.after.services.map((s) => s.name)).toEqual(['svc0', 'svc1', 'svc3', 'svc4']);
+    expect(d.after.endpointSlices.some((s) => s.serviceName === 'svc2')).toBe(false);
+  });
+});
