@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { probeCapabilities } from '../host/capabilities.js';
 import { gitSha, hostProvenance } from '../host/provenance.js';
-import { runCleanup } from '../host/cleanup.js';
+import { interruptedBy, onCleanup, runCleanup } from '../host/cleanup.js';
 import { writeFileAtomic, writeResults } from '../results/write.js';
 import { SCHEMA_VERSION } from '../results/types.js';
 import type { Measurement, RunResults } from '../results/types.js';
@@ -43,6 +43,10 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
   const runDir = resolve(opts.outDir, runId);
   const dataDir = resolve(opts.dataDir ?? opts.outDir);
   mkdirSync(runDir, { recursive: true });
+  // An interrupted run leaves no run directory: a results file is complete or absent, never partial.
+  onCleanup(`run directory ${runDir}`, () => {
+    if (interruptedBy()) rmSync(runDir, { recursive: true, force: true });
+  });
   mkdirSync(dataDir, { recursive: true });
   const progress = opts.interactive ? ttyProgress() : silentProgress();
   const startedAt = new Date().toISOString();

@@ -8,6 +8,12 @@ type Undo = () => Promise<void> | void;
 const stack: { label: string; undo: Undo }[] = [];
 let installed = false;
 let running: Promise<void> | undefined;
+let signalled: string | undefined;
+
+/** The signal that started a cleanup, when one did: undos that keep partial output on a normal exit remove it then. */
+export function interruptedBy(): string | undefined {
+  return signalled;
+}
 
 /** Register an undo; returns a function that runs it now (and unregisters it). */
 export function onCleanup(label: string, undo: Undo): () => Promise<void> {
@@ -54,6 +60,7 @@ function installSignalHandlers(): void {
   for (const [signal, code] of Object.entries(SIGNAL_EXIT)) {
     process.once(signal as NodeJS.Signals, () => {
       process.stderr.write(`\nkscale: ${signal} received, cleaning up…\n`);
+      signalled = signal;
       // A second signal while cleaning up forces the exit; the next run's sweep removes what is left.
       process.once(signal as NodeJS.Signals, () => process.exit(code));
       void runCleanup().finally(() => process.exit(code));

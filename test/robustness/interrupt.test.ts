@@ -1,0 +1,98 @@
+// Interrupted runs (root): SIGINT/SIGTERM during a long sync → the process exits
+// within 5 s and nothing of its sandbox or its tools remains; SIGKILL → the next
+// run sweeps the leftovers and says so.
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { listNetns } from '../../src/dataplane/sandbox.js';
+
+const root = process.getuid?.() === 0;
+
+function startLongSync(): ChildProcess {
+  // 1,000 Services × 10 endpoints keeps iptables-nft-restore busy for seconds.
+  return spawn(process.execPath, ['bin/kscale.js', 'dataplane', 'sync', '--backends', 'iptables-nft', '--services', '1000', '--endpoints', '10', '--repeats', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Wait until the run's sandbox exists; returns its namespaces. */
+async function sandboxOf(before: Set<string>, timeoutMs = 20_000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const fresh = listNetns().filter((n) => n.startsWith('kscale-') && !before.has(n));
+    if (fresh.length >= 3) return fresh;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the run never created its sandbox');
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+/** Pids of the tools the run has started (its direct children: `ip netns exec` execs the tool in place). */
+const toolsOf = (pid: number): number[] => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.skipIf(!root)('interruptions (root)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s during a sync: exit within 5 s, sandbox and tools gone', async (signal) => {
+    const before = new Set(listNetns());
+    const child = startLongSync();
+    const exited = exitOf(child);
+    const mine = await sandboxOf(before);
+    await new Promise((r) => setTimeout(r, 1500)); // into the restore
+    const tools = toolsOf(child.pid ?? 0);
+    expect(tools.length).toBeGreaterThan(0);
+    const sentAt = Date.now();
+    child.kill(signal);
+    const { code, stderr } = await exited;
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+    expect(stderr).toMatch(new RegExp(`${signal} received, cleaning up`));
+    const left = new Set(listNetns());
+    expect(mine.filter((n) => left.has(n))).toEqual([]);
+    expect(tools.filter(alive)).toEqual([]);
+  }, 40_000);
+
+  it('SIGKILL leaves the sandbox; the next run removes it and says so', async () => {
+    const before = new Set(listNetns());
+    const child = startLongSync();
+    const exited = exitOf(child);
+    const mine = await sandboxOf(before);
+    await new Promise((r) => setTimeout(r, 500));
+    const tools = toolsOf(child.pid ?? 0);
+    child.kill('SIGKILL');
+    await exited;
+    // SIGKILL gives the run no chance to stop its tools; stop them so they do not outlive the test.
+    for (const pid of tools) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    expect(mine.every((n) => listNetns().includes(n))).toBe(true);
+    const next = spawnSync(process.execPath, ['bin/kscale.js', 'dataplane', 'sync', '--backends', 'nftables', '--services', '5', '--endpoints', '1', '--repeats', '1'], { encoding: 'utf8', timeout: 60_000 });
+    expect(next.status, next.stderr).toBe(0);
+    for (const n of mine) expect(next.stderr).toContain(`removed leftover of an earlier run: netns ${n}`);
+    expect(mine.filter((n) => listNetns().includes(n))).toEqual([]);
+  }, 60_000);
+
+  it('SIGINT during `bench` leaves no run directory and no results file', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'kscale-int-'));
+    const before = new Set(listNetns());
+    const child = spawn(process.execPath, ['bin/kscale.js', 'bench', '--profile', 'quick', '--suites', 'sync', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = exitOf(child);
+    await sandboxOf(before);
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(code).toBe(130);
+    const runs = readdirSync(out).filter((f) => !f.startsWith('.'));
+    expect(runs).toEqual([]);
+    expect(existsSync(join(out, 'latest'))).toBe(false);
+  }, 60_000);
+});
