@@ -63,7 +63,7 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
       });
     };
     child.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ENOENT' ? 127 : 126, `${cmd}: ${e.message}`));
-    child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+    child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1), signal && !timedOut ? `\n${cmd}: killed by ${signal}` : ''));
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
