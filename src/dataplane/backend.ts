@@ -20,8 +20,10 @@ export interface ObjectCounts {
   chains?: number;
   setElements?: number;
   mapEntries?: number;
-  /** Bytes the kernel reports for the loaded state (BPF memlock, slab delta), when it does. */
+  /** Bytes the kernel reports for the loaded state (BPF map memlock), when it does. */
   kernelBytes?: number;
+  /** Change of the host's kernel slab memory across the load (host-wide, so approximate). */
+  slabDeltaBytes?: number;
 }
 
 /** What one kernel programming step cost. */

@@ -3,6 +3,7 @@
 // endpoint changed, one Service deleted (each repeated, each checked against
 // the kernel); then everything flushed. Shared by `kscale dataplane sync` and
 // the `sync` suite of `npm run bench`.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Capabilities } from '../host/capabilities.js';
 import { generateCluster } from '../model/index.js';
@@ -81,6 +82,20 @@ function measurement(name: string, params: Record<string, ParamValue>, samples: 
   };
 }
 
+/** Kernel slab memory in bytes (/proc/meminfo), host-wide: the delta around a load approximates what the rules cost the kernel. */
+export function slabBytes(meminfo: string): number | undefined {
+  const m = /^Slab:\s+(\d+) kB$/m.exec(meminfo);
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+function readSlab(): number | undefined {
+  try {
+    return slabBytes(readFileSync('/proc/meminfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function timed<T>(f: () => T): [T, number] {
   const t0 = performance.now();
   const v = f();
@@ -110,8 +125,14 @@ async function measureOne<P>(backend: DataplaneBackend<P>, model: ClusterModel, 
     let objects: ObjectCounts | undefined;
     for (let i = 0; i < o.repeats; i++) {
       if (i > 0) flushes.push({ ...(await backend.flush(sandbox)), renderMs: 0 });
+      const slabBefore = readSlab();
       loads.push({ ...(await backend.load(sandbox, program)), renderMs });
-      if (i === 0) objects = await verifyOrThrow(backend, sandbox, program, 'the full load');
+      const slabAfter = readSlab();
+      if (i === 0) {
+        objects = await verifyOrThrow(backend, sandbox, program, 'the full load');
+        // Host-wide, so other activity blurs it; a backend that knows its own footprint (BPF maps) reports kernelBytes itself.
+        if (slabBefore !== undefined && slabAfter !== undefined) objects = { ...objects, slabDeltaBytes: slabAfter - slabBefore };
+      }
     }
     record(measurement('full-load', base, loads, objects));
     let current = model;
