@@ -28,13 +28,18 @@ export interface ObjectCounts {
 
 /** What one kernel programming step cost. */
 export interface SyncTiming {
-  /** Wall time of the step, as the user would wait for it. */
+  /**
+   * Wall time of the kernel-side work: the tools (iptables-restore, nft, the
+   * iptables-save kube-proxy runs first where it does) or the syscalls. kscale's
+   * own computation is not in it: a TypeScript renderer's speed says nothing
+   * about kube-proxy's, so it is reported apart, as overheadMs.
+   */
   wallMs: number;
   /** CPU time of the loader (iptables-restore, nft, or this process for eBPF). */
   loaderCpuMs: number;
   /** Bytes handed to the kernel-side tool or syscalls. */
   payloadBytes: number;
-  /** kscale's own share: rendering and writing the payload, outside the tool. */
+  /** kscale's own computation in this step (e.g. working out a partial payload), not included in wallMs. */
   overheadMs: number;
 }
 

@@ -70,7 +70,7 @@ export function countNftJson(json: string): NftObjectCounts & { chainsWithRules:
 async function nftApply(sandbox: Sandbox, payload: string, overheadMs: number): Promise<SyncTiming> {
   const r = await sandbox.exec(sandbox.node, 'nft', ['-f', '-'], { input: payload });
   if (r.code !== 0) throw new DataplaneError('nftables', `nft -f exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
-  return { wallMs: r.wallMs + overheadMs, loaderCpuMs: r.cpuMs, payloadBytes: Buffer.byteLength(payload), overheadMs };
+  return { wallMs: r.wallMs, loaderCpuMs: r.cpuMs, payloadBytes: Buffer.byteLength(payload), overheadMs };
 }
 
 export const nftablesBackend: DataplaneBackend<NftLoadable> = {
