@@ -10,6 +10,7 @@ import { PACKAGE_ROOT } from './paths.js';
 import { doctorCommand } from './commands/doctor.js';
 import { benchCommand } from './commands/bench.js';
 import { dataplaneCommand } from './commands/dataplane.js';
+import { scheduleCommand } from './commands/schedule.js';
 
 export interface Command {
   summary: string;
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   bench: benchCommand,
   dataplane: dataplaneCommand,
   doctor: doctorCommand,
+  schedule: scheduleCommand,
 };
 
 function version(): string {

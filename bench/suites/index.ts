@@ -2,8 +2,10 @@
 import type { Suite } from '../../src/bench/types.js';
 import { fsyncSuite } from './fsync.js';
 import { syncSuite } from './sync.js';
+import { schedulerSuite } from './scheduler.js';
 
 export const SUITES: Record<string, Suite> = {
   [fsyncSuite.name]: fsyncSuite,
   [syncSuite.name]: syncSuite,
+  [schedulerSuite.name]: schedulerSuite,
 };

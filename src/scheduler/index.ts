@@ -1,0 +1,72 @@
+// The scheduler benchmark's public surface: build a synthetic (or given)
+// cluster, schedule its pending pods on the reference path or the piscina pool,
+// and summarize what happened.
+import { summarize } from '../stats/summary.js';
+import type { Summary } from '../stats/summary.js';
+import { SchedulerPool } from './pool.js';
+import { scheduleReference } from './scheduler.js';
+import type { ScheduleResult } from './scheduler.js';
+import { buildState } from './state.js';
+import type { BuiltState } from './state.js';
+import { generateNodes, generatePods } from './synthetic.js';
+import type { Workload } from './synthetic.js';
+
+export { buildState } from './state.js';
+export { explainPod } from './explain.js';
+export { generateNodes, generatePods, isWorkload, SCHEDULER_PERF_THRESHOLDS, WORKLOADS } from './synthetic.js';
+export type { Workload } from './synthetic.js';
+export { SchedulerPool } from './pool.js';
+export { scheduleReference } from './scheduler.js';
+export type { ScheduleOptions, ScheduleResult } from './scheduler.js';
+
+export interface RunSpec {
+  workload: Workload;
+  nodes: number;
+  pods: number;
+  /** 0 = single-threaded reference path; ≥ 1 = piscina pool with that many workers. */
+  workers: number;
+  /** 0 = adaptive, 100 = all nodes. */
+  percentage: number;
+  seed: number;
+  maxMs?: number;
+}
+
+export interface RunSummary {
+  spec: RunSpec;
+  mode: 'reference' | 'pool';
+  scheduled: number;
+  placed: number;
+  unschedulable: number;
+  elapsedMs: number;
+  podsPerSecond: number;
+  latency: Summary | null;
+  topReasons: [string, number][];
+  buildMs: number;
+  result: ScheduleResult;
+  built: BuiltState;
+}
+
+/** Builds the synthetic cluster and schedules it; the measured span is the scheduling loop only. */
+export async function runSynthetic(spec: RunSpec): Promise<RunSummary> {
+  const b0 = performance.now();
+  const built = buildState(generateNodes(spec.nodes, spec.seed), generatePods(spec.workload, spec.pods, spec.seed));
+  const buildMs = performance.now() - b0;
+  const opts = { percentageOfNodesToScore: spec.percentage, seed: spec.seed, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}) };
+  let result: ScheduleResult;
+  if (spec.workers === 0) result = scheduleReference(built.state, built.pending, opts);
+  else {
+    const pool = new SchedulerPool(built.state, spec.workers);
+    try {
+      result = await pool.schedule(built.pending, opts);
+    } finally {
+      await pool.close();
+    }
+  }
+  const placed = result.placements.reduce((n, x) => n + (x >= 0 ? 1 : 0), 0);
+  return {
+    spec, mode: spec.workers === 0 ? 'reference' : 'pool', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
+    elapsedMs: result.elapsedMs, podsPerSecond: result.scheduled / (result.elapsedMs / 1000),
+    latency: result.scheduled > 0 ? summarize(result.latenciesMs) : null,
+    topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), buildMs, result, built,
+  };
+}

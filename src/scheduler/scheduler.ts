@@ -1,0 +1,95 @@
+// The scheduling loop: one pod at a time, as kube-scheduler's scheduleOne,
+// with upstream's rotating start index (nextStartNodeIndex) and
+// percentageOfNodesToScore. `scheduleReference` is the single-threaded path;
+// pool.ts runs the same cycle with Filter + Score sharded over worker threads.
+import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../stats/summary.js';
+import { createThreadCtx } from './context.js';
+import type { Decision, RangeResult } from './framework.js';
+import { decide, entryStride, evaluateRange, fitErrorMessage, numFeasibleNodesToFind, prepareCycle } from './framework.js';
+import type { Cycle } from './framework.js';
+import type { SchedState } from './state.js';
+import { commitPod } from './state.js';
+
+export interface ScheduleOptions {
+  /** 0 = upstream's adaptive percentage; 100 = score every feasible node. */
+  percentageOfNodesToScore: number;
+  /** Seeds tie-breaking among equal best scores. */
+  seed: number;
+  /** Stop after this much wall time (the rest stay pending; `scheduled` says how many ran). */
+  maxMs?: number;
+}
+
+export interface Unschedulable {
+  pod: number;
+  message: string;
+}
+
+export interface ScheduleResult {
+  /** Pods that went through a cycle (all of them unless maxMs cut the run short). */
+  scheduled: number;
+  /** Per pending pod (in queue order): chosen node index, or -1. */
+  placements: Int32Array;
+  /** Per pending pod: wall time of its cycle (filter, score, select, commit), ms. */
+  latenciesMs: Float64Array;
+  elapsedMs: number;
+  unschedulable: Unschedulable[];
+  /** Σ over unschedulable pods: reason → node count. */
+  reasonTotals: Map<string, number>;
+}
+
+/** Everything after Filter/Score: decide, commit, advance the start index, record. */
+export class CycleRecorder {
+  readonly placements: Int32Array;
+  readonly latenciesMs: Float64Array;
+  readonly unschedulable: Unschedulable[] = [];
+  readonly reasonTotals = new Map<string, number>();
+  nextStart = 0;
+  scheduled = 0;
+  private readonly rng: () => number;
+
+  constructor(private readonly st: SchedState, count: number, seed: number) {
+    this.placements = new Int32Array(count);
+    this.latenciesMs = new Float64Array(count);
+    this.rng = mulberry32(seed);
+  }
+
+  finish(i: number, c: Cycle, out: Int32Array, reasons: Int32Array, shards: RangeResult[], numToFind: number, t0: number): Decision {
+    const d = decide(this.st, c, out, reasons, shards, numToFind, this.rng);
+    if (d.node >= 0) commitPod(this.st, c.pod, d.node);
+    else if (d.reasons) {
+      this.unschedulable.push({ pod: c.pod, message: fitErrorMessage(this.st.N, d.reasons) });
+      for (const [r, n] of d.reasons) this.reasonTotals.set(r, (this.reasonTotals.get(r) ?? 0) + n);
+    }
+    this.nextStart = (this.nextStart + d.processed) % this.st.N;
+    this.placements[i] = d.node;
+    this.latenciesMs[i] = performance.now() - t0;
+    this.scheduled = i + 1;
+    return d;
+  }
+
+  result(elapsedMs: number): ScheduleResult {
+    const n = this.scheduled;
+    return { scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs, unschedulable: this.unschedulable, reasonTotals: this.reasonTotals };
+  }
+}
+
+/** Single-threaded reference: Filter + Score over all nodes in one range on the calling thread. */
+export function scheduleReference(st: SchedState, pending: number[], opts: ScheduleOptions): ScheduleResult {
+  const ctx = createThreadCtx(st);
+  const out = new Int32Array(st.N * entryStride(st));
+  const reasons = new Int32Array(st.N);
+  const rec = new CycleRecorder(st, pending.length, opts.seed);
+  const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
+  const began = performance.now();
+  const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
+  for (let i = 0; i < pending.length; i++) {
+    const pod = pending[i] as number;
+    const t0 = performance.now();
+    if (t0 > deadline) break;
+    const c = prepareCycle(ctx, pod);
+    const [examined, feasible] = evaluateRange(ctx, c, rec.nextStart, 0, st.N, numToFind, out, 0, reasons);
+    rec.finish(i, c, out, reasons, [{ from: 0, base: 0, examined, feasible }], numToFind, t0);
+  }
+  return rec.result(performance.now() - began);
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { milliValue, parseQuantity, resourceAmount, value } from '../../src/scheduler/quantity.js';
+
+describe('resource quantities', () => {
+  it('parses cpu to millicores, rounding up like MilliValue()', () => {
+    expect(milliValue('100m')).toBe(100);
+    expect(milliValue('1.5')).toBe(1500);
+    expect(milliValue('2')).toBe(2000);
+    expect(milliValue('1e3')).toBe(1_000_000);
+    expect(milliValue('0.0001')).toBe(1); // 0.1m rounds up to 1m
+    expect(milliValue('250u')).toBe(1);
+    expect(milliValue('.5')).toBe(500);
+  });
+
+  it('parses binary and decimal suffixes exactly to bytes like Value()', () => {
+    expect(value('2Gi')).toBe(2 * 1024 ** 3);
+    expect(value('500Mi')).toBe(500 * 1024 ** 2);
+    expect(value('1e3')).toBe(1000);
+    expect(value('1E3')).toBe(1000);
+    expect(value('128974848')).toBe(128974848);
+    expect(value('129e6')).toBe(129_000_000);
+    expect(value('123Mi')).toBe(128974848);
+    expect(value('1.5Gi')).toBe(1610612736);
+    expect(value('1k')).toBe(1000);
+    expect(value('1Ki')).toBe(1024);
+    expect(value('1M')).toBe(1_000_000);
+    expect(parseQuantity('1E')).toEqual({ num: 10n ** 18n, den: 1n }); // exa, not an exponent
+    expect(value('1P')).toBe(1e15);
+    expect(value('2.5')).toBe(3); // rounds up
+    expect(value('100m')).toBe(1);
+  });
+
+  it('keeps values exact as rationals', () => {
+    expect(parseQuantity('1.25Ki')).toEqual({ num: 128000n, den: 100n });
+    expect(parseQuantity('5e-3')).toEqual({ num: 5n, den: 1000n });
+  });
+
+  it('rejects malformed quantities with an InputError naming them', () => {
+    for (const bad of ['', 'abc', '1.2.3', '1e', '1Zi', '--1', '1 Gi', 'Gi', '1ee3', '1e999']) {
+      expect(() => parseQuantity(bad), bad).toThrow(InputError);
+    }
+    expect(() => resourceAmount('memory', '-1Gi', 'Pod a')).toThrow(/negative/);
+    expect(() => resourceAmount('cpu', '1x', 'Pod a')).toThrow(/Pod a: cpu: quantity "1x"/);
+  });
+});

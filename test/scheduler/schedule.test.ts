@@ -1,0 +1,96 @@
+// End-to-end: the piscina pool with 1, 2 and 3 workers places every pod exactly
+// where the single-threaded reference does (same seed), placements respect
+// capacity, and bad input is an InputError or an unschedulable pod with reasons.
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { SchedulerPool } from '../../src/scheduler/pool.js';
+import { scheduleReference } from '../../src/scheduler/scheduler.js';
+import type { ScheduleResult } from '../../src/scheduler/scheduler.js';
+import { buildState } from '../../src/scheduler/state.js';
+import { generateNodes, generatePods } from '../../src/scheduler/synthetic.js';
+import type { Workload } from '../../src/scheduler/synthetic.js';
+import { node, pod } from './helpers.js';
+
+const pools: SchedulerPool[] = [];
+afterAll(async () => { await Promise.all(pools.map((p) => p.close())); });
+
+function cluster(workload: Workload, nodes: number, pods: number, seed = 7) {
+  return buildState(generateNodes(nodes, seed), generatePods(workload, pods, seed));
+}
+
+async function viaPool(workload: Workload, nodes: number, pods: number, workers: number, pct: number): Promise<ScheduleResult> {
+  const b = cluster(workload, nodes, pods);
+  const pool = new SchedulerPool(b.state, workers);
+  pools.push(pool);
+  return pool.schedule(b.pending, { percentageOfNodesToScore: pct, seed: 42 });
+}
+
+describe('deterministic placements', () => {
+  // Worker start-up from TypeScript sources is slow (each worker loads the compiler), so the
+  // sweep is 1, 2, 3 workers with the adaptive percentage and 2 workers with every node scored.
+  for (const [pct, workers] of [[0, [1, 2, 3]], [100, [2]]] as const) {
+    it(`pool with ${workers.join(', ')} workers equals the reference path (mixed, 300 nodes, 600 pods, percentage ${pct || 'adaptive'})`, async () => {
+      const b = cluster('mixed', 300, 600);
+      const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: pct, seed: 42 });
+      expect(ref.placements.filter((n) => n >= 0).length).toBeGreaterThan(500);
+      for (const w of workers) {
+        const r = await viaPool('mixed', 300, 600, w, pct);
+        expect(Array.from(r.placements), `${w} workers`).toEqual(Array.from(ref.placements));
+        expect(r.unschedulable.map((u) => u.message)).toEqual(ref.unschedulable.map((u) => u.message));
+      }
+    });
+  }
+
+  it('same seed, same placements; another seed breaks ties differently', () => {
+    const run = (seed: number) => { const b = cluster('basic', 200, 300); return Array.from(scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed }).placements); };
+    expect(run(1)).toEqual(run(1));
+    expect(run(1)).not.toEqual(run(2));
+  });
+});
+
+describe('placements respect every hard constraint', () => {
+  it('sums requests per node within allocatable, honours anti-affinity and zone spread', () => {
+    const nodes = generateNodes(200, 3);
+    const pods = generatePods('mixed', 3000, 3);
+    const b = buildState(nodes, pods);
+    const r = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 0, seed: 1 });
+    const used = nodes.map(() => ({ cpu: 0, memory: 0, pods: 0 }));
+    const antiOnNode = new Set<string>();
+    b.pending.forEach((p, i) => {
+      const n = r.placements[i] as number;
+      if (n < 0) return;
+      const u = used[n]!;
+      u.cpu += pods[p]!.requests.cpu ?? 0;
+      u.memory += pods[p]!.requests.memory ?? 0;
+      u.pods++;
+      if (pods[p]!.podAntiAffinity.required.length > 0) {
+        const key = `${pods[p]!.labels.app}@${n}`;
+        expect(antiOnNode.has(key), key).toBe(false);
+        antiOnNode.add(key);
+      }
+      expect(nodes[n]!.unschedulable).toBe(false);
+    });
+    used.forEach((u, n) => {
+      expect(u.cpu).toBeLessThanOrEqual(nodes[n]!.allocatable.cpu!);
+      expect(u.memory).toBeLessThanOrEqual(nodes[n]!.allocatable.memory!);
+      expect(u.pods).toBeLessThanOrEqual(nodes[n]!.allocatable.pods!);
+    });
+    expect(r.unschedulable.length).toBeGreaterThan(0); // 3000 pods overflow 200 nodes' gpu slots and cpu
+    expect(r.reasonTotals.size).toBeGreaterThan(0);
+  });
+});
+
+describe('bad input', () => {
+  it('a pod larger than any node and a zero-allocatable node: unschedulable with reasons', () => {
+    const b = buildState([node('zero', { cpu: 0, memory: 0, pods: 0 }), node('n', { cpu: 1000, memory: 1024 ** 3 })], [pod('huge', [{ cpu: '64', memory: '1Ti' }])]);
+    const r = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed: 1 });
+    expect(r.placements[0]).toBe(-1);
+    expect(r.unschedulable[0]?.message).toBe('0/2 nodes are available: 1 Too many pods, 2 Insufficient cpu, 2 Insufficient memory.');
+  });
+  it('malformed selectors and quantities are InputErrors', () => {
+    expect(() => pod('p', [{ cpu: 'lots' }])).toThrow(InputError);
+    const bad = pod('p', [], { requiredNodeAffinity: [{ matchExpressions: [{ key: 'zone', operator: 'Gt', values: ['x'] }], matchFields: [] }] });
+    expect(() => buildState([node('n', { cpu: 1 })], [bad])).toThrow(/Gt on "zone" needs exactly one integer value/);
+    expect(() => buildState([], [])).toThrow(InputError);
+  });
+});
