@@ -11,6 +11,10 @@ import { doctorCommand } from './commands/doctor.js';
 import { benchCommand } from './commands/bench.js';
 import { dataplaneCommand } from './commands/dataplane.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { reportCommand } from './commands/report.js';
+import { gateCommand } from './commands/gate.js';
+import { planCommand } from './commands/plan.js';
+import { snapshotCommand } from './commands/snapshot.js';
 
 export interface Command {
   summary: string;
@@ -24,7 +28,11 @@ const COMMANDS: Record<string, Command> = {
   bench: benchCommand,
   dataplane: dataplaneCommand,
   doctor: doctorCommand,
+  gate: gateCommand,
+  plan: planCommand,
+  report: reportCommand,
   schedule: scheduleCommand,
+  snapshot: snapshotCommand,
 };
 
 function version(): string {

@@ -10,6 +10,7 @@ import { writeFileAtomic, writeResults } from '../results/write.js';
 import { SCHEMA_VERSION } from '../results/types.js';
 import type { Measurement, RunResults } from '../results/types.js';
 import { renderSummaryMarkdown } from '../report/markdown.js';
+import { writeReport } from '../report/index.js';
 import { claimPrefix } from '../host/owner.js';
 import { silentProgress, ttyProgress } from './progress.js';
 import { sweepLeftovers } from './sweep.js';
@@ -112,6 +113,8 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
   }
   writeFileAtomic(summaryPath, renderSummaryMarkdown(results));
   pointLatestAt(opts.outDir, runId);
+  // The report is derived from results.json; failing to draw it never loses the measurements.
+  await writeReport(runDir).catch((err: Error) => process.stderr.write(`kscale: report not written: ${err.message}\n`));
   return { results, resultsPath, summaryPath };
 }
 

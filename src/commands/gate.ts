@@ -1,0 +1,55 @@
+// `kscale gate`: compare a run with a committed baseline; exit 1 on a real regression.
+import { resolve } from 'node:path';
+import { EXIT, InputError } from '../errors.js';
+import { loadResultsFile, loadRun } from '../report/load.js';
+import { writeFileAtomic } from '../results/write.js';
+import { compareRuns, DEFAULT_GATE } from '../gate/compare.js';
+import { formatGate, githubBenchmarkJson } from '../gate/format.js';
+import { str } from './options.js';
+import type { Command } from '../cli.js';
+
+/** "10%", "10", "0.1" → 0.1. A bare number above 1 is read as a percentage. */
+export function parseThreshold(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%)?\s*$/.exec(text);
+  const v = m ? Number(m[1]) : Number.NaN;
+  const frac = m?.[2] || v > 1 ? v / 100 : v;
+  if (!Number.isFinite(frac) || frac <= 0 || frac > 10) throw new InputError('--threshold', `"${text}" is not a percentage between 0% and 1000% (e.g. 10%)`);
+  return frac;
+}
+
+export function parseAlpha(text: string): number {
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0 || v >= 0.5) throw new InputError('--alpha', `"${text}" is not a significance level in (0, 0.5), e.g. 0.01`);
+  return v;
+}
+
+export const gateCommand: Command = {
+  summary: 'compare a run with a baseline; exit 1 on a statistically real regression',
+  usage: 'kscale gate --baseline FILE [--run RUN_DIR] [--threshold 10%] [--alpha 0.01] [--no-calibrate] [--benchmark-json FILE] [--json]',
+  options: {
+    baseline: { type: 'string' },
+    run: { type: 'string' },
+    current: { type: 'string' },
+    threshold: { type: 'string' },
+    alpha: { type: 'string' },
+    'no-calibrate': { type: 'boolean' },
+    'benchmark-json': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(values) {
+    const baselinePath = str(values.baseline);
+    if (!baselinePath) throw new InputError('--baseline', 'is required (a results.json, e.g. results/baseline/ci.json)');
+    if (str(values.run) && str(values.current)) throw new InputError('--current', 'give either --run or --current (they are the same option), not both');
+    const baseline = loadResultsFile(resolve(baselinePath));
+    const current = loadRun(str(values.run) ?? str(values.current)).results;
+    const result = compareRuns(baseline, current, {
+      threshold: str(values.threshold) ? parseThreshold(str(values.threshold) ?? '') : DEFAULT_GATE.threshold,
+      alpha: str(values.alpha) ? parseAlpha(str(values.alpha) ?? '') : DEFAULT_GATE.alpha,
+      calibrate: values['no-calibrate'] !== true,
+    });
+    const bench = str(values['benchmark-json']);
+    if (bench) writeFileAtomic(resolve(bench), JSON.stringify(githubBenchmarkJson(result), null, 2) + '\n');
+    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatGate(result));
+    return result.counts.regressed > 0 ? EXIT.failed : EXIT.ok;
+  },
+};
