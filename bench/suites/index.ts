@@ -3,9 +3,11 @@ import type { Suite } from '../../src/bench/types.js';
 import { fsyncSuite } from './fsync.js';
 import { syncSuite } from './sync.js';
 import { schedulerSuite } from './scheduler.js';
+import { ebpfSuite } from './ebpf.js';
 
 export const SUITES: Record<string, Suite> = {
   [fsyncSuite.name]: fsyncSuite,
   [syncSuite.name]: syncSuite,
   [schedulerSuite.name]: schedulerSuite,
+  [ebpfSuite.name]: ebpfSuite,
 };

@@ -4,6 +4,7 @@
 // so a run going on concurrently keeps its own.
 import { sweepLeftoverNetns } from '../dataplane/sandbox.js';
 import { sweepOwnerFiles } from '../host/owner.js';
+import { sweepLeftoverBpffs } from '../dataplane/ebpf/bpffs.js';
 
 export interface SweepReport {
   /** What was removed, one line per object ("netns kscale-3fa2c1-node"). */
@@ -14,6 +15,7 @@ export interface SweepReport {
 
 const SWEEPS: { kind: string; sweep: () => Promise<string[]> }[] = [
   { kind: 'netns', sweep: sweepLeftoverNetns },
+  { kind: 'bpffs', sweep: sweepLeftoverBpffs },
 ];
 
 export async function sweepLeftovers(): Promise<SweepReport> {

@@ -7,8 +7,9 @@ import { constants } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
+import type { BpfLoaderAddon } from './bpf.js';
 
-export interface NativeAddon {
+export interface NativeAddon extends BpfLoaderAddon {
   libbpfVersion(): string;
   probeProgType(type: number): number;
   probeMapType(type: number): number;
