@@ -11,6 +11,8 @@ import { doctorCommand } from './commands/doctor.js';
 import { benchCommand } from './commands/bench.js';
 import { dataplaneCommand } from './commands/dataplane.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { rulesCommand } from './commands/rules.js';
+import { etcdCommand } from './commands/etcd.js';
 import { reportCommand } from './commands/report.js';
 import { gateCommand } from './commands/gate.js';
 import { planCommand } from './commands/plan.js';
@@ -28,9 +30,11 @@ const COMMANDS: Record<string, Command> = {
   bench: benchCommand,
   dataplane: dataplaneCommand,
   doctor: doctorCommand,
+  etcd: etcdCommand,
   gate: gateCommand,
   plan: planCommand,
   report: reportCommand,
+  rules: rulesCommand,
   schedule: scheduleCommand,
   snapshot: snapshotCommand,
 };

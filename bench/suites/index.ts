@@ -4,10 +4,14 @@ import { fsyncSuite } from './fsync.js';
 import { syncSuite } from './sync.js';
 import { schedulerSuite } from './scheduler.js';
 import { ebpfSuite } from './ebpf.js';
+import { renderSuite } from './render.js';
+import { etcdSuite } from './etcd.js';
 
 export const SUITES: Record<string, Suite> = {
   [fsyncSuite.name]: fsyncSuite,
   [syncSuite.name]: syncSuite,
   [schedulerSuite.name]: schedulerSuite,
   [ebpfSuite.name]: ebpfSuite,
+  [renderSuite.name]: renderSuite,
+  [etcdSuite.name]: etcdSuite,
 };

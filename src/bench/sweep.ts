@@ -5,6 +5,7 @@
 import { sweepLeftoverNetns } from '../dataplane/sandbox.js';
 import { sweepOwnerFiles } from '../host/owner.js';
 import { sweepLeftoverBpffs } from '../dataplane/ebpf/bpffs.js';
+import { sweepLeftoverEtcd } from '../etcd/server.js';
 
 export interface SweepReport {
   /** What was removed, one line per object ("netns kscale-3fa2c1-node"). */
@@ -16,6 +17,7 @@ export interface SweepReport {
 const SWEEPS: { kind: string; sweep: () => Promise<string[]> }[] = [
   { kind: 'netns', sweep: sweepLeftoverNetns },
   { kind: 'bpffs', sweep: sweepLeftoverBpffs },
+  { kind: 'etcd', sweep: () => sweepLeftoverEtcd() },
 ];
 
 export async function sweepLeftovers(): Promise<SweepReport> {

@@ -26,6 +26,7 @@ export type { NodePortRange, Problem, ValidateOptions } from './validate.js';
 
 export {
   cidrContains,
+  cidrContainsText,
   cidrFamilyOf,
   cidrSize,
   formatCIDRv4,
@@ -35,8 +36,12 @@ export {
   isIP,
   isIPv4,
   isIPv6,
+  looksIPv6,
+  normalizeIPv4,
   parseCIDRv4,
+  parseCIDRv4Sloppy,
   parseIPv4,
+  parseIPv4Sloppy,
   prefixMask,
 } from './ip.js';
-export type { CIDRv4 } from './ip.js';
+export type { CanonicalCIDRv4, CIDRv4 } from './ip.js';

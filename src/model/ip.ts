@@ -6,10 +6,17 @@
 // CIDR membership single arithmetic operations, which matters when a
 // generator or renderer walks hundreds of thousands of endpoints.
 //
-// Parsing is strict: dotted-quad only, no leading zeros ("010.0.0.1" is
-// ambiguous — octal to some tools, decimal to Go's ParseIPSloppy — so it is
-// rejected rather than guessed). IPv6 is only recognised, never converted:
-// the renderers that matter here are IPv4-only and skip IPv6 objects.
+// Two parsing modes, because the two users differ:
+// - strict (parseIPv4, parseCIDRv4): dotted-quad only, no leading zeros
+//   ("010.0.0.1" is ambiguous — octal to some tools, decimal to Go's
+//   ParseIPSloppy — so validation rejects it rather than guessing);
+// - sloppy (parseIPv4Sloppy, normalizeIPv4, parseCIDRv4Sloppy): what
+//   kube-proxy itself accepts through k8s.io/utils/net's ParseIPSloppy /
+//   ParseCIDRSloppy (leading zeros read as decimal), with canonical output as
+//   Go's net.IP / net.IPNet String() prints it. Renderers use these, so a
+//   model that skipped validation still renders as kube-proxy would.
+// IPv6 is only recognised, never converted: the renderers that matter here
+// are IPv4-only and skip IPv6 objects.
 
 import { isIPv6 as netIsIPv6 } from 'node:net';
 import type { IPFamily } from './types.js';
@@ -20,10 +27,19 @@ export interface CIDRv4 {
   prefix: number;
 }
 
+/** A parsed CIDR together with its canonical text ("203.0.113.0/25"), for renderers that print it. */
+export interface CanonicalCIDRv4 extends CIDRv4 {
+  readonly text: string;
+}
+
 export const IPV4_MAX = 0xffffffff;
 
-/** Parses a dotted-quad IPv4 address to a uint32, or undefined when it is not one. */
-export function parseIPv4(s: string): number | undefined {
+/**
+ * The one dotted-quad parser: four decimal octets 0..255 of 1–3 digits;
+ * `sloppy` also accepts leading zeros (read as decimal), as ParseIPSloppy does.
+ * Hand-rolled: generators and renderers call it once per endpoint.
+ */
+function parseDotted(s: string, sloppy: boolean): number | undefined {
   const len = s.length;
   if (len < 7 || len > 15) return undefined;
   let result = 0;
@@ -41,13 +57,17 @@ export function parseIPv4(s: string): number | undefined {
       continue;
     }
     if (c < 48 || c > 57) return undefined;
-    if (digits > 0 && octet === 0) return undefined; // leading zero
+    if (!sloppy && digits > 0 && octet === 0) return undefined; // leading zero
     octet = octet * 10 + (c - 48);
-    digits++;
-    if (octet > 255) return undefined;
+    if (++digits > 3 || octet > 255) return undefined;
   }
   if (dots !== 3 || digits === 0) return undefined;
   return result * 256 + octet;
+}
+
+/** Parses a dotted-quad IPv4 address to a uint32, or undefined when it is not one (leading zeros rejected). */
+export function parseIPv4(s: string): number | undefined {
+  return parseDotted(s, false);
 }
 
 export function isIPv4(s: string): boolean {
@@ -149,4 +169,48 @@ export function cidrFamilyOf(s: string): IPFamily | undefined {
   if (slash < 0) return undefined;
   if (isIPv6(s.slice(0, slash)) && parsePrefix(s.slice(slash + 1), 128) !== undefined) return 'IPv6';
   return undefined;
+}
+
+/**
+ * Go's ParseIPSloppy for IPv4: like parseIPv4, but an octet may carry leading
+ * zeros, read as decimal ("010.001.2.3" is 10.1.2.3).
+ */
+export function parseIPv4Sloppy(s: string): number | undefined {
+  return parseDotted(s, true);
+}
+
+/** Canonical text of a (sloppily written) IPv4 address, or undefined when it is not one. */
+export function normalizeIPv4(s: string): string | undefined {
+  // Already canonical is the common case and needs no new string.
+  if (parseIPv4(s) !== undefined) return s;
+  const v = parseIPv4Sloppy(s);
+  return v === undefined ? undefined : formatIPv4(v);
+}
+
+/** Cheap pre-filter: an address with a colon is IPv6 (or garbage) and never IPv4. */
+export function looksIPv6(s: string): boolean {
+  return s.includes(':');
+}
+
+/**
+ * ParseCIDRSloppy for IPv4 after trimming whitespace (kube-proxy trims
+ * loadBalancerSourceRanges): host bits cleared, canonical text attached.
+ */
+export function parseCIDRv4Sloppy(raw: string): CanonicalCIDRv4 | undefined {
+  const s = raw.trim();
+  const slash = s.indexOf('/');
+  if (slash < 0) return undefined;
+  const addr = parseIPv4Sloppy(s.slice(0, slash));
+  const prefixText = s.slice(slash + 1);
+  if (addr === undefined || !/^[0-9]{1,2}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > 32) return undefined;
+  const base = (addr & prefixMask(prefix)) >>> 0;
+  return { base, prefix, text: `${formatIPv4(base)}/${prefix}` };
+}
+
+/** Whether the address written as text (sloppy syntax accepted) lies inside the CIDR; false when it is not IPv4. */
+export function cidrContainsText(c: CIDRv4, ip: string): boolean {
+  const v = parseIPv4Sloppy(ip);
+  return v !== undefined && cidrContains(c, v);
 }

@@ -13,7 +13,8 @@ export interface NativeAddon extends BpfLoaderAddon {
   libbpfVersion(): string;
   probeProgType(type: number): number;
   probeMapType(type: number): number;
-  fdatasyncProbe(path: string, blockBytes: number, count: number): Float64Array | number;
+  /** preallocate: posix_fallocate the whole file first, as fio (fallocate=native) and etcd's WAL do. */
+  fdatasyncProbe(path: string, blockBytes: number, count: number, preallocate?: boolean): Float64Array | number;
 }
 
 export class NativeError extends Error {

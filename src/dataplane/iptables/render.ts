@@ -10,8 +10,10 @@
 // joined once; hashes come precomputed/cached from the proxy state.
 
 import type { ClusterModel, NodeContext } from '../../model/types.js';
-import type { Cidr4, EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
-import { buildProxyState, categorizeEndpoints, cidrContains, endpointsOf, parseCidr4 } from '../proxy/index.js';
+import type { CanonicalCIDRv4 } from '../../model/ip.js';
+import { cidrContainsText, parseCIDRv4Sloppy } from '../../model/ip.js';
+import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
+import { buildProxyState, categorizeEndpoints, endpointsOf, masqueradeMarkFor } from '../proxy/index.js';
 import type { IptablesJump, IptablesProgram, IptablesRenderOptions } from './types.js';
 
 export type { IptablesJump, IptablesProgram, IptablesRenderOptions, TableCounts } from './types.js';
@@ -35,10 +37,7 @@ const NFACCT_CT_INVALID = 'ct_state_invalid_dropped_pkts';
 const NFACCT_LOCALHOST_NODEPORT = 'localhost_nps_accepted_pkts';
 const NODEPORTS_COMMENT = '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
 
-/** Go's fmt "%#08x": zero-pad the hex digits to 8, then prefix 0x. */
-export function masqueradeMarkFor(bit: number): string {
-  return `0x${(2 ** bit).toString(16).padStart(8, '0')}`;
-}
+export { masqueradeMarkFor };
 
 // Probabilities repeat across services (1/n); format each n once per process.
 const probabilityCache: string[] = [];
@@ -133,7 +132,7 @@ export function renderIptablesFromState(
   const nodePortIPs = options.nodePortIPs ?? [];
   // Upstream forces localhost NodePorts off when --nodeport-addresses excludes 127.0.0.0/8.
   const localhostAllowed = nodePortIPs.length === 0 || nodePortIPs.some((ip) => ip.startsWith('127.'));
-  const localCidr: Cidr4 | null = node.clusterCIDR === '' ? null : parseCidr4(node.clusterCIDR);
+  const localCidr: CanonicalCIDRv4 | undefined = node.clusterCIDR === '' ? undefined : parseCIDRv4Sloppy(node.clusterCIDR);
   const threshold = options.largeClusterEndpointsThreshold ?? LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
   const ctx: Ctx = {
     filterChains: new LineSink(),
@@ -142,8 +141,8 @@ export function renderIptablesFromState(
     natRules: new LineSink(),
     mark: options.masqueradeMark ?? masqueradeMarkFor(node.masqueradeBit),
     masqueradeAll: options.masqueradeAll ?? false,
-    ifNotLocal: localCidr === null ? null : `! -s ${localCidr.text}`,
-    ifLocal: localCidr === null ? null : `-s ${localCidr.text}`,
+    ifNotLocal: localCidr === undefined ? null : `! -s ${localCidr.text}`,
+    ifLocal: localCidr === undefined ? null : `-s ${localCidr.text}`,
     nodeIP: node.nodeIP,
     localhostNodePorts: (options.localhostNodePorts ?? true) && localhostAllowed,
     nfacct: options.nfacct ?? true,
@@ -406,7 +405,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
     let allowFromNode = false;
     for (const cidr of sp.loadBalancerSourceRanges) {
       natRules.push(`${prefix} -s ${cidr.text} -j ${externalTrafficChain}`);
-      if (cidrContains(cidr, ctx.nodeIP)) allowFromNode = true;
+      if (cidrContainsText(cidr, ctx.nodeIP)) allowFromNode = true;
     }
     // Node-to-VIP traffic on VIP-style LBs loops back with the VIP as source.
     if (allowFromNode) {

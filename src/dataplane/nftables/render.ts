@@ -5,7 +5,8 @@
 import { InputError } from '../../errors.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
 import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
-import { buildProxyState, endpointsOf, normalizeIPv4, parseCidr4, parseIPv4 } from '../proxy/index.js';
+import { normalizeIPv4, parseCIDRv4Sloppy, parseIPv4Sloppy } from '../../model/ip.js';
+import { buildProxyState, endpointsOf, masqueradeMarkFor } from '../proxy/index.js';
 import { profileSpec } from './profile.js';
 import type { KernelView, SyncConfig, SyncResult } from './sync.js';
 import { runSync, serviceKey } from './sync.js';
@@ -23,22 +24,16 @@ const EMPTY_COUNTS: NftCounts = {
   deletes: 0,
 };
 
-/** NewProxier's fmt.Sprintf("%#08x", 1<<bit): Go pads the digits (not the "0x") to 8. */
-export function masqueradeMarkFor(bit: number): string {
-  if (!Number.isInteger(bit) || bit < 0 || bit > 31) {
-    throw new InputError('masqueradeBit', `must be an integer in [0, 31], got ${bit}`);
-  }
-  return `0x${(2 ** bit).toString(16).padStart(8, '0')}`;
-}
+export { masqueradeMarkFor };
 
 function isLoopback(ip: string): boolean {
-  const v = parseIPv4(ip);
-  return v !== null && v >>> 24 === 127;
+  const v = parseIPv4Sloppy(ip);
+  return v !== undefined && v >>> 24 === 127;
 }
 
 function canonicalCidr(subject: string, text: string): string {
-  const cidr = parseCidr4(text);
-  if (cidr === null) throw new InputError(subject, `not an IPv4 CIDR: ${JSON.stringify(text)}`);
+  const cidr = parseCIDRv4Sloppy(text);
+  if (cidr === undefined) throw new InputError(subject, `not an IPv4 CIDR: ${JSON.stringify(text)}`);
   return cidr.text;
 }
 
@@ -46,14 +41,14 @@ function canonicalCidr(subject: string, text: string): string {
 export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): SyncConfig {
   const profile: NftProfile = opts.profile ?? 'v1.34';
   const nodeIP = normalizeIPv4(node.nodeIP);
-  if (nodeIP === null) throw new InputError('nodeIP', `not an IPv4 address: ${JSON.stringify(node.nodeIP)}`);
+  if (nodeIP === undefined) throw new InputError('nodeIP', `not an IPv4 address: ${JSON.stringify(node.nodeIP)}`);
 
   let nodePortIPs: string[] | null = null;
   if (opts.nodePortAddresses !== 'all') {
     nodePortIPs = [];
     for (const raw of opts.nodePortAddresses ?? [nodeIP]) {
       const ip = normalizeIPv4(raw);
-      if (ip === null) throw new InputError('nodePortAddresses', `not an IPv4 address: ${JSON.stringify(raw)}`);
+      if (ip === undefined) throw new InputError('nodePortAddresses', `not an IPv4 address: ${JSON.stringify(raw)}`);
       // Upstream logs and skips loopback: localhost NodePorts are not supported.
       if (!isLoopback(ip) && !nodePortIPs.includes(ip)) nodePortIPs.push(ip);
     }

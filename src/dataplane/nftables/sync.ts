@@ -5,7 +5,8 @@
 // contents after the transaction go out as one, so syncs can be chained.
 
 import type { CategorizedEndpoints, EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
-import { categorizeEndpoints, cidrContains, endpointsOf } from '../proxy/index.js';
+import { cidrContainsText } from '../../model/ip.js';
+import { categorizeEndpoints, endpointsOf } from '../proxy/index.js';
 import { endpointChainBase, isServiceChainName, PREFIX, servicePortChainBase } from './names.js';
 import type { ProfileSpec } from './profile.js';
 import type { ElementSnapshot } from './transaction.js';
@@ -375,7 +376,7 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
     let allowFromNode = false;
     for (const cidr of sp.loadBalancerSourceRanges) {
       sources.push(cidr.text);
-      if (cidrContains(cidr, cfg.nodeIP)) allowFromNode = true;
+      if (cidrContainsText(cidr, cfg.nodeIP)) allowFromNode = true;
     }
     // A node reaching its own LB VIP loops back with the VIP as source.
     if (allowFromNode) for (const ip of sp.loadBalancerVIPs) sources.push(ip);

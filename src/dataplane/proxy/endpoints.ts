@@ -3,17 +3,21 @@
 
 import type { EndpointSlice } from '../../model/types.js';
 import { endpointHash } from './hash.js';
-import { normalizeIPv4 } from './ip.js';
+import { normalizeIPv4 } from '../../model/ip.js';
 import { endpointsKey, protocolLower, servicePortNameString } from './serviceports.js';
 import type { EndpointInfo } from './types.js';
 
-/** EndpointInfo with its chain hash computed lazily: not every backend needs it. */
+/**
+ * EndpointInfo with its "ip:port" string and chain hash computed on first
+ * read: not every backend needs them, and at 500k endpoints the eager
+ * strings were a measurable share of the garbage a render makes.
+ */
 class EndpointRecord implements EndpointInfo {
+  #endpoint: string | undefined;
   #chainHash: string | undefined;
   constructor(
     readonly ip: string,
     readonly port: number,
-    readonly endpoint: string,
     readonly isLocal: boolean,
     readonly ready: boolean,
     readonly serving: boolean,
@@ -23,6 +27,11 @@ class EndpointRecord implements EndpointInfo {
     readonly servicePortName: string,
     private readonly protocolLower: string,
   ) {}
+
+  get endpoint(): string {
+    this.#endpoint ??= `${this.ip}:${this.port}`;
+    return this.#endpoint;
+  }
 
   get chainHash(): string {
     this.#chainHash ??= endpointHash(this.servicePortName, this.protocolLower, this.endpoint);
@@ -73,12 +82,11 @@ export function buildEndpointsMap(
         if (first === undefined) continue;
         const ip = normalizeIPv4(first);
         // Upstream would render Go's "<nil>" for an unparsable address; we drop it instead.
-        if (ip === null) continue;
+        if (ip === undefined) continue;
         list.push(
           new EndpointRecord(
             ip,
             port.port,
-            `${ip}:${port.port}`,
             nodeName !== '' && ep.nodeName === nodeName,
             ep.conditions.ready,
             ep.conditions.serving,
@@ -96,19 +104,37 @@ export function buildEndpointsMap(
   for (const [key, list] of lists) {
     if (list.length === 0) continue;
     // Stable sort keeps arrival order among duplicates, which dedupe() relies on.
-    if (!isSorted(list)) list.sort(byEndpoint);
+    if (!isSorted(list)) list.sort(compareEndpoints);
     out.set(key, dedupe(list));
   }
   return out;
 }
 
-function byEndpoint(a: EndpointInfo, b: EndpointInfo): number {
-  return a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+/**
+ * Go's string order of "ip:port", computed from ip and port without building
+ * the joined string. Where one IP is a proper prefix of the other
+ * ("10.0.0.1" / "10.0.0.10"), the shorter continues with ':' (0x3a), which
+ * sorts after every digit and '.', so the longer IP comes first.
+ */
+export function compareEndpoints(a: Pick<EndpointInfo, 'ip' | 'port'>, b: Pick<EndpointInfo, 'ip' | 'port'>): number {
+  const x = a.ip;
+  const y = b.ip;
+  if (x === y) {
+    if (a.port === b.port) return 0;
+    // Decimal strings of equal length order like the numbers; otherwise compare the text.
+    const px = String(a.port);
+    const py = String(b.port);
+    if (px.length === py.length) return a.port < b.port ? -1 : 1;
+    return px < py ? -1 : 1;
+  }
+  if (x.length < y.length && y.startsWith(x)) return 1;
+  if (y.length < x.length && x.startsWith(y)) return -1;
+  return x < y ? -1 : 1;
 }
 
 function isSorted(list: readonly EndpointInfo[]): boolean {
   for (let i = 1; i < list.length; i++) {
-    if ((list[i - 1] as EndpointInfo).endpoint > (list[i] as EndpointInfo).endpoint) return false;
+    if (compareEndpoints(list[i - 1] as EndpointInfo, list[i] as EndpointInfo) > 0) return false;
   }
   return true;
 }
@@ -122,7 +148,7 @@ function dedupe(sorted: EndpointRecord[]): EndpointRecord[] {
   for (let r = 0; r < sorted.length; r++) {
     const ep = sorted[r] as EndpointRecord;
     const prev = w > 0 ? (sorted[w - 1] as EndpointRecord) : undefined;
-    if (prev !== undefined && prev.endpoint === ep.endpoint) {
+    if (prev !== undefined && prev.ip === ep.ip && prev.port === ep.port) {
       if (!ep.terminating) sorted[w - 1] = ep;
     } else {
       sorted[w++] = ep;

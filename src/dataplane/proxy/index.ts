@@ -10,8 +10,6 @@ export type {
   ProxyStateOptions,
   ServicePortInfo,
 } from './types.js';
-export type { Cidr4 } from './ip.js';
-export { cidrContains, formatIPv4, normalizeIPv4, parseCidr4, parseIPv4 } from './ip.js';
 export { base32Prefix, clearHashCache, endpointHash, portProtoHash, sha256Base32 } from './hash.js';
 export {
   endpointsKey,
@@ -22,7 +20,8 @@ export {
   shouldSkipService,
 } from './serviceports.js';
 export type { EndpointsMapOptions } from './endpoints.js';
-export { buildEndpointsMap } from './endpoints.js';
+export { buildEndpointsMap, compareEndpoints } from './endpoints.js';
 export type { TopologyMode } from './topology.js';
 export { categorizeEndpoints, topologyModeFromHints } from './topology.js';
 export { buildProxyState, endpointsOf } from './state.js';
+export { masqueradeMarkFor } from './mark.js';

@@ -3,8 +3,8 @@
 
 import type { Protocol, Service } from '../../model/types.js';
 import { portProtoHash } from './hash.js';
-import type { Cidr4 } from './ip.js';
-import { looksIPv6, normalizeIPv4, parseCidr4 } from './ip.js';
+import type { CanonicalCIDRv4 } from '../../model/ip.js';
+import { looksIPv6, normalizeIPv4, parseCIDRv4Sloppy } from '../../model/ip.js';
 import type { ProtocolLower, ServicePortInfo } from './types.js';
 
 /** ServicePortName.String(): "ns/name:port", with ":port" omitted for an unnamed port. */
@@ -53,23 +53,36 @@ function ipv4List(values: readonly string[]): string[] {
   const out: string[] = [];
   for (const v of values) {
     const ip = normalizeIPv4(v.trim());
-    if (ip !== null) out.push(ip);
+    if (ip !== undefined) out.push(ip);
   }
   return out;
 }
 
-function cidrList(values: readonly string[]): Cidr4[] {
-  const out: Cidr4[] = [];
+function cidrList(values: readonly string[]): CanonicalCIDRv4[] {
+  const out: CanonicalCIDRv4[] = [];
   for (const v of values) {
-    const c = parseCidr4(v);
-    if (c !== null) out.push(c);
+    const c = parseCIDRv4Sloppy(v);
+    if (c !== undefined) out.push(c);
   }
   return out;
 }
 
-/** apiservice.ExternalPolicyLocal: ETP only applies to NodePort and LoadBalancer services. */
+/**
+ * apiservice.ExternallyAccessible: NodePort and LoadBalancer Services, and
+ * ClusterIP Services with spec.externalIPs. (Per port, reachability is
+ * decided again from the port's NodePort and the IPs; see servicePortsOf.)
+ */
+function serviceExternallyAccessible(svc: Service): boolean {
+  return svc.type === 'LoadBalancer' || svc.type === 'NodePort' || (svc.type === 'ClusterIP' && svc.externalIPs.length > 0);
+}
+
+/**
+ * apiservice.ExternalPolicyLocal: externalTrafficPolicy Local counts only on an
+ * externally accessible Service — including a ClusterIP Service with
+ * externalIPs, whose external-IP traffic then goes to local endpoints only.
+ */
 function externalPolicyLocal(svc: Service): boolean {
-  return (svc.type === 'NodePort' || svc.type === 'LoadBalancer') && svc.externalTrafficPolicy === 'Local';
+  return serviceExternallyAccessible(svc) && svc.externalTrafficPolicy === 'Local';
 }
 
 /**

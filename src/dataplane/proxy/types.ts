@@ -3,7 +3,7 @@
 // IP family on one node. Renderers turn this into backend-specific rules.
 
 import type { Protocol, Service } from '../../model/types.js';
-import type { Cidr4 } from './ip.js';
+import type { CanonicalCIDRv4 } from '../../model/ip.js';
 
 /** Lower-case protocol as used in iptables/nft matches and in chain hashes. */
 export type ProtocolLower = 'tcp' | 'udp' | 'sctp';
@@ -27,7 +27,7 @@ export interface ServicePortInfo {
   /** status.loadBalancer.ingress IPs of this family (VIP mode), in status order. */
   readonly loadBalancerVIPs: readonly string[];
   /** Parsed, trimmed spec.loadBalancerSourceRanges of this family; invalid entries dropped. */
-  readonly loadBalancerSourceRanges: readonly Cidr4[];
+  readonly loadBalancerSourceRanges: readonly CanonicalCIDRv4[];
   readonly sessionAffinity: 'None' | 'ClientIP';
   /** ClientIP affinity timeout; 0 unless affinity is ClientIP. */
   readonly stickyMaxAgeSeconds: number;

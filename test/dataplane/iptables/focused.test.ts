@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { masqueradeMarkFor, probability, renderIptables, renderIptablesJumps } from '../../../src/dataplane/iptables/render.js';
 import type { IptablesProgram } from '../../../src/dataplane/iptables/render.js';
 import type { ClusterModel, Endpoint } from '../../../src/model/types.js';
-import { ep, port, slice, svc } from '../proxy/helpers.js';
-import { FAKE_MARK, TEST_NODE } from './models.js';
+import { FAKE_MARK, TEST_NODE, ep, port, slice, svc } from '../helpers.js';
 import { normalise } from './normalise.js';
 
 const render = (model: ClusterModel, opts: Parameters<typeof renderIptables>[2] = {}): IptablesProgram =>
@@ -325,5 +324,33 @@ describe('jumps from built-in chains', () => {
       'POSTROUTING->KUBE-POSTROUTING',
     ]);
     expect(jumps.at(-1)).toEqual({ table: 'filter', chain: 'OUTPUT', target: 'KUBE-FIREWALL', args: ['-j', 'KUBE-FIREWALL'] });
+  });
+});
+
+describe('externalTrafficPolicy Local on a ClusterIP service with externalIPs (apiservice.ExternalPolicyLocal)', () => {
+  const model = (endpoints: Endpoint[]): ClusterModel => ({
+    services: [
+      svc('ns1', 'svc1', { clusterIP: '172.30.0.41', externalIPs: ['192.168.99.11'], externalTrafficPolicy: 'Local', ports: [port('p80', 80)] }),
+    ],
+    endpointSlices: [slice('ns1', 'svc1', 1, endpoints, tcp('p80', 80))],
+  });
+
+  it('drops external-IP traffic when no endpoint is local, but keeps the cluster IP working', () => {
+    const p = render(model([ep('10.180.0.1', { nodeName: 'other-node' })]));
+    expect(rulesOf(p.filter, 'KUBE-EXTERNAL-SERVICES')).toEqual([
+      '-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/svc1:p80 has no local endpoints" -m tcp -p tcp -d 192.168.99.11 --dport 80 -j DROP',
+    ]);
+    const ext = p.nat.filter((l) => l.startsWith('-A KUBE-EXT-'));
+    // Local policy: pods and the host are short-circuited to the cluster chain, nothing is masqueraded wholesale.
+    expect(ext.some((l) => l.includes('pod traffic for ns1/svc1:p80 external destinations'))).toBe(true);
+    expect(ext.some((l) => l.includes('"masquerade traffic for ns1/svc1:p80 external destinations"'))).toBe(false);
+    expect(rulesOf(p.nat, 'KUBE-SERVICES').some((l) => l.includes('cluster IP') && l.includes('-j KUBE-SVC-'))).toBe(true);
+  });
+
+  it('sends external-IP traffic to the local endpoint chain when there is one', () => {
+    const p = render(model([ep('10.180.0.1', { nodeName: 'test-node' }), ep('10.180.0.2', { nodeName: 'other-node' })]));
+    const ext = p.nat.filter((l) => l.startsWith('-A KUBE-EXT-'));
+    expect(ext[ext.length - 1]).toMatch(/-j KUBE-SVL-/);
+    expect(p.nat.filter((l) => l.startsWith('-A KUBE-SVL-') && l.includes('-j KUBE-SEP-'))).toHaveLength(1);
   });
 });

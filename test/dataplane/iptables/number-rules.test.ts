@@ -9,8 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderIptables } from '../../../src/dataplane/iptables/render.js';
 import type { ClusterModel, Service } from '../../../src/model/types.js';
-import { ep, port, slice, svc } from '../proxy/helpers.js';
-import { FAKE_MARK, TEST_NODE } from './models.js';
+import { FAKE_MARK, TEST_NODE, ep, port, slice, svc } from '../helpers.js';
 
 function ipAdd(base: string, n: number): string {
   const v = base.split('.').reduce((a, o) => a * 256 + Number(o), 0) + n;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderIptables } from '../../../src/dataplane/iptables/render.js';
-import { FAKE_MARK, TEST_NODE, overallModel } from './models.js';
+import { FAKE_MARK, TEST_NODE, overallModel } from '../helpers.js';
 import { normalise } from './normalise.js';
 
 const fixture = readFileSync(new URL('../../fixtures/iptables/overall-iptables-rules.expected.txt', import.meta.url), 'utf8');

@@ -15,11 +15,12 @@ import {
 } from '../../../src/dataplane/nftables/index.js';
 import type { NftRenderOptions } from '../../../src/dataplane/nftables/index.js';
 import type { ClusterModel } from '../../../src/model/types.js';
-import { dumpAfter, ep, slice, svc, tcp, UPSTREAM_NODE, UPSTREAM_OPTS } from './helpers.js';
+import { TEST_NODE, ep, port, svc, tcpSlice } from '../helpers.js';
+import { dumpAfter, UPSTREAM_OPTS } from './helpers.js';
 
 const T = 'ip kube-proxy';
 
-function linesOf(m: ClusterModel, opts: NftRenderOptions = UPSTREAM_OPTS, node = UPSTREAM_NODE): readonly string[] {
+function linesOf(m: ClusterModel, opts: NftRenderOptions = UPSTREAM_OPTS, node = TEST_NODE): readonly string[] {
   return renderNftables(m, node, opts).lines;
 }
 
@@ -34,7 +35,7 @@ describe('TestNoEndpointsReject', () => {
         type: 'LoadBalancer',
         clusterIP: '172.30.0.41',
         externalIPs: ['192.168.99.11'],
-        ports: [tcp('p80', 80, { nodePort: 3001 })],
+        ports: [port('p80', 80, { nodePort: 3001 })],
         loadBalancerIngressIPs: ['1.2.3.4'],
       }),
     ],
@@ -61,12 +62,12 @@ describe('session affinity', () => {
     services: [
       svc('ns1', 'svc1', {
         clusterIP: '172.30.0.41',
-        ports: [tcp('p80', 80)],
+        ports: [port('p80', 80)],
         sessionAffinity: 'ClientIP',
         sessionAffinityTimeoutSeconds: 300,
       }),
     ],
-    endpointSlices: [slice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.2'), ep('10.180.0.1')])],
+    endpointSlices: [tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.2'), ep('10.180.0.1')])],
   };
   const lines = linesOf(m);
   const e1 = epChain('10.180.0.1');
@@ -90,14 +91,14 @@ describe('session affinity', () => {
 
   it('deletes the affinity sets at once when affinity is turned off', () => {
     const off: ClusterModel = { ...m, services: [{ ...m.services[0]!, sessionAffinity: 'None' }] };
-    const r = renderNftablesIncremental(m, off, UPSTREAM_NODE, UPSTREAM_OPTS);
+    const r = renderNftablesIncremental(m, off, TEST_NODE, UPSTREAM_OPTS);
     expect(r.program.lines).toContain(`delete set ${T} ${a1}`);
     expect(r.program.lines).toContain(`delete set ${T} ${a2}`);
     // Chains are rewritten first, so no rule still references a set being deleted.
     const flushAt = r.program.lines.indexOf(`flush chain ${T} ${e1}`);
     expect(flushAt).toBeGreaterThanOrEqual(0);
     expect(flushAt).toBeLessThan(r.program.lines.indexOf(`delete set ${T} ${a1}`));
-    expect(() => dumpAfter(renderNftables(m, UPSTREAM_NODE, UPSTREAM_OPTS), r.program)).not.toThrow();
+    expect(() => dumpAfter(renderNftables(m, TEST_NODE, UPSTREAM_OPTS), r.program)).not.toThrow();
   });
 });
 
@@ -109,12 +110,12 @@ describe('TestExternalTrafficPolicyLocal', () => {
         externalTrafficPolicy: 'Local',
         clusterIP: '172.30.0.41',
         externalIPs: ['192.168.99.11'],
-        ports: [tcp('p80', 80, { nodePort: 3001 })],
+        ports: [port('p80', 80, { nodePort: 3001 })],
         healthCheckNodePort: 30000,
         loadBalancerIngressIPs: ['1.2.3.4'],
       }),
     ],
-    endpointSlices: [slice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1'), ep('10.180.2.1', { nodeName: 'test-node' })])],
+    endpointSlices: [tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1'), ep('10.180.2.1', { nodeName: 'test-node' })])],
   };
   const lines = linesOf(m);
   const cluster = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
@@ -150,12 +151,12 @@ describe('TestLoadBalancer (source ranges)', () => {
       svc('ns1', 'svc1', {
         type: 'LoadBalancer',
         clusterIP: '172.30.0.41',
-        ports: [tcp('p80', 80, { nodePort: 3001 })],
+        ports: [port('p80', 80, { nodePort: 3001 })],
         loadBalancerIngressIPs: ['1.2.3.4', '5.6.7.8'],
         loadBalancerSourceRanges: ['192.168.0.0/24', ' 203.0.113.0/25'],
       }),
     ],
-    endpointSlices: [slice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1')])],
+    endpointSlices: [tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1')])],
   };
   const lines = linesOf(m);
   const fw = 'firewall-ULMVA6XW-ns1/svc1/tcp/p80';
@@ -185,10 +186,10 @@ describe('internalTrafficPolicy Local without local endpoints', () => {
         type: 'NodePort',
         internalTrafficPolicy: 'Local',
         clusterIP: '172.30.0.41',
-        ports: [tcp('p80', 80, { nodePort: 3001 })],
+        ports: [port('p80', 80, { nodePort: 3001 })],
       }),
     ],
-    endpointSlices: [slice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1')])],
+    endpointSlices: [tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1')])],
   };
   const lines = linesOf(m);
 
@@ -203,9 +204,9 @@ describe('internalTrafficPolicy Local without local endpoints', () => {
 describe('terminating endpoints', () => {
   it('fall back to serving-terminating endpoints when none is ready', () => {
     const m: ClusterModel = {
-      services: [svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [tcp('p80', 80)] })],
+      services: [svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [port('p80', 80)] })],
       endpointSlices: [
-        slice('ns1', 'svc1', 'p80', 80, [
+        tcpSlice('ns1', 'svc1', 'p80', 80, [
           ep('10.180.0.1', { ready: false, serving: true, terminating: true }),
           ep('10.180.0.2', { ready: false, serving: false, terminating: true }),
         ]),
@@ -219,8 +220,8 @@ describe('terminating endpoints', () => {
 
 describe('options and node settings', () => {
   const m: ClusterModel = {
-    services: [svc('ns1', 'svc1', { type: 'NodePort', clusterIP: '172.30.0.41', ports: [tcp('', 80, { nodePort: 3001 })] })],
-    endpointSlices: [slice('ns1', 'svc1', '', 80, [ep('10.180.0.1')])],
+    services: [svc('ns1', 'svc1', { type: 'NodePort', clusterIP: '172.30.0.41', ports: [port('', 80, { nodePort: 3001 })] })],
+    endpointSlices: [tcpSlice('ns1', 'svc1', '', 80, [ep('10.180.0.1')])],
   };
 
   it('formats the mark as NewProxier does (Go %#08x)', () => {
@@ -245,7 +246,7 @@ describe('options and node settings', () => {
   });
 
   it('omits local-traffic rules without a cluster CIDR', () => {
-    const lines = linesOf(m, UPSTREAM_OPTS, { ...UPSTREAM_NODE, clusterCIDR: '' });
+    const lines = linesOf(m, UPSTREAM_OPTS, { ...TEST_NODE, clusterCIDR: '' });
     expect(lines.some((l) => l.includes('ip daddr 172.30.0.41'))).toBe(false);
     expect(lines.some((l) => l.includes('ip saddr != 10.0.0.0/8'))).toBe(false);
   });
@@ -273,8 +274,8 @@ describe('options and node settings', () => {
 
 describe('v1.33 profile (post-dnat filter chains)', () => {
   const m: ClusterModel = {
-    services: [svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [tcp('p80', 80)] })],
-    endpointSlices: [slice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1')])],
+    services: [svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [port('p80', 80)] })],
+    endpointSlices: [tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.180.0.1')])],
   };
   const lines = linesOf(m, { ...UPSTREAM_OPTS, profile: 'v1.33' });
 

@@ -1,21 +1,13 @@
-// Test helpers for the nftables renderer: model builders with the defaults of
-// upstream's NewFakeProxier, fixture loading, and the normalisation upstream's
-// tests apply before comparing (reimplemented here from its description).
+// nftables-only test helpers: the fake proxier's options, fixture loading, and
+// the normalisation upstream's tests apply before comparing (reimplemented
+// here from its description). Model builders live in ../helpers.ts.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { applyTransaction, dumpRuleset, emptyRuleset } from '../../../src/dataplane/nftables/index.js';
 import type { NftProgram, NftRenderOptions } from '../../../src/dataplane/nftables/index.js';
-import type { Endpoint, EndpointSlice, NodeContext, Service, ServicePort } from '../../../src/model/types.js';
-
-/** Upstream's fake proxier: node "test-node" at 192.168.0.2, pod CIDR 10.0.0.0/8. */
-export const UPSTREAM_NODE: NodeContext = {
-  nodeName: 'test-node',
-  nodeIP: '192.168.0.2',
-  clusterCIDR: '10.0.0.0/8',
-  masqueradeBit: 14,
-};
+import { FAKE_MARK } from '../helpers.js';
 
 /**
  * The fake proxier hard-codes mark "0x4000" (real kube-proxy formats the bit
@@ -23,64 +15,9 @@ export const UPSTREAM_NODE: NodeContext = {
  * (192.168.0.2/32) resolves to the node IP, which is our default.
  */
 export const UPSTREAM_OPTS: NftRenderOptions = {
-  masqueradeMark: '0x4000',
+  masqueradeMark: FAKE_MARK,
   serviceCIDRs: ['172.30.0.0/16'],
 };
-
-export function svc(namespace: string, name: string, patch: Partial<Service> = {}): Service {
-  return {
-    namespace,
-    name,
-    type: 'ClusterIP',
-    clusterIP: '',
-    clusterIPs: [],
-    ipFamilies: [],
-    externalIPs: [],
-    loadBalancerIngressIPs: [],
-    loadBalancerSourceRanges: [],
-    sessionAffinity: 'None',
-    sessionAffinityTimeoutSeconds: 10800,
-    externalTrafficPolicy: 'Cluster',
-    internalTrafficPolicy: 'Cluster',
-    healthCheckNodePort: 0,
-    ports: [],
-    ...patch,
-  };
-}
-
-export function tcp(name: string, port: number, patch: Partial<ServicePort> = {}): ServicePort {
-  return { name, protocol: 'TCP', port, targetPort: port, nodePort: 0, ...patch };
-}
-
-export interface EpOpts {
-  nodeName?: string;
-  ready?: boolean;
-  serving?: boolean;
-  terminating?: boolean;
-}
-
-export function ep(address: string, o: EpOpts = {}): Endpoint {
-  const ready = o.ready ?? true;
-  return {
-    addresses: [address],
-    conditions: { ready, serving: o.serving ?? ready, terminating: o.terminating ?? false },
-    nodeName: o.nodeName ?? '',
-    zone: '',
-    zoneHints: [],
-  };
-}
-
-/** A slice named like upstream's makeTestEndpointSlice ("<svc>-<n>"), single TCP port. */
-export function slice(namespace: string, service: string, portName: string, port: number, endpoints: Endpoint[]): EndpointSlice {
-  return {
-    namespace,
-    name: `${service}-1`,
-    serviceName: service,
-    addressType: 'IPv4',
-    ports: [{ name: portName, protocol: 'TCP', port }],
-    endpoints,
-  };
-}
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/nftables/', import.meta.url));
 

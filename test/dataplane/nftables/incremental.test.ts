@@ -21,16 +21,17 @@ import {
 } from '../../../src/dataplane/nftables/index.js';
 import { generateCluster } from '../../../src/model/index.js';
 import type { ClusterModel, EndpointSlice, Service } from '../../../src/model/types.js';
-import { dumpAfter, ep, fixture, fixtureSteps, normalize, slice, svc, tcp, UPSTREAM_NODE, UPSTREAM_OPTS } from './helpers.js';
+import { TEST_NODE, ep, port, svc, tcpSlice } from '../helpers.js';
+import { dumpAfter, fixture, fixtureSteps, normalize, UPSTREAM_OPTS } from './helpers.js';
 
-const svc1 = svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [tcp('p80', 80)] });
-const svc2 = svc('ns2', 'svc2', { clusterIP: '172.30.0.42', ports: [tcp('p8080', 8080)] });
-const svc3 = svc('ns3', 'svc3', { clusterIP: '172.30.0.43', ports: [tcp('p80', 80)] });
-const svc4 = svc('ns4', 'svc4', { clusterIP: '172.30.0.44', ports: [tcp('p80', 80)] });
-const eps1 = slice('ns1', 'svc1', 'p80', 80, [ep('10.0.1.1')]);
-const eps2 = slice('ns2', 'svc2', 'p8080', 8080, [ep('10.0.2.1')]);
-const eps3 = (...ips: string[]): EndpointSlice => slice('ns3', 'svc3', 'p80', 80, ips.map((ip) => ep(ip)));
-const eps4 = slice('ns4', 'svc4', 'p80', 80, [ep('10.0.4.1')]);
+const svc1 = svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [port('p80', 80)] });
+const svc2 = svc('ns2', 'svc2', { clusterIP: '172.30.0.42', ports: [port('p8080', 8080)] });
+const svc3 = svc('ns3', 'svc3', { clusterIP: '172.30.0.43', ports: [port('p80', 80)] });
+const svc4 = svc('ns4', 'svc4', { clusterIP: '172.30.0.44', ports: [port('p80', 80)] });
+const eps1 = tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.0.1.1')]);
+const eps2 = tcpSlice('ns2', 'svc2', 'p8080', 8080, [ep('10.0.2.1')]);
+const eps3 = (...ips: string[]): EndpointSlice => tcpSlice('ns3', 'svc3', 'p80', 80, ips.map((ip) => ep(ip)));
+const eps4 = tcpSlice('ns4', 'svc4', 'p80', 80, [ep('10.0.4.1')]);
 
 function model(services: Service[], endpointSlices: EndpointSlice[]): ClusterModel {
   return { services, endpointSlices };
@@ -62,7 +63,7 @@ describe('TestSyncProxyRulesRepeated (upstream, v1.34 profile)', () => {
     pendingStale = [];
   }
   function sync(next: ClusterModel): NftProgram {
-    const r = renderNftablesIncremental(current, next, UPSTREAM_NODE, UPSTREAM_OPTS, { pendingStaleChains: pendingStale });
+    const r = renderNftablesIncremental(current, next, TEST_NODE, UPSTREAM_OPTS, { pendingStaleChains: pendingStale });
     applyTransaction(rs, r.program.lines);
     pendingStale = r.staleChains;
     current = next;
@@ -72,7 +73,7 @@ describe('TestSyncProxyRulesRepeated (upstream, v1.34 profile)', () => {
   it('runs the whole sequence', () => {
     // Initial full sync.
     current = model([svc1, svc2], [eps1, eps2]);
-    applyTransaction(rs, renderNftables(current, UPSTREAM_NODE, UPSTREAM_OPTS).lines);
+    applyTransaction(rs, renderNftables(current, TEST_NODE, UPSTREAM_OPTS).lines);
     expectState('initial');
 
     // Add a new service and its endpoints.
@@ -147,7 +148,7 @@ describe('TestSyncProxyRulesRepeated (upstream, v1.34 profile)', () => {
 
 describe('incremental sync against a full re-render', () => {
   const opts = { serviceCIDRs: ['10.96.0.0/12'] };
-  const node = { ...UPSTREAM_NODE, nodeName: 'node1' };
+  const node = { ...TEST_NODE, nodeName: 'node1' };
 
   function mutate(m: ClusterModel): ClusterModel {
     // Drop every 7th service, change endpoints of every 5th slice, leave the rest untouched.
@@ -173,19 +174,19 @@ describe('incremental sync against a full re-render', () => {
   it('flushes still-present stale chains again on the next sync, as upstream lists them from the kernel', () => {
     const a = model([svc1, svc2], [eps1, eps2]);
     const b = model([svc1], [eps1, eps2]);
-    const first = renderNftablesIncremental(a, b, UPSTREAM_NODE, UPSTREAM_OPTS);
+    const first = renderNftablesIncremental(a, b, TEST_NODE, UPSTREAM_OPTS);
     expect(first.staleChains).toHaveLength(2);
     // Less than a second later: nothing was deleted, nothing changed.
-    const again = renderNftablesIncremental(b, b, UPSTREAM_NODE, UPSTREAM_OPTS, { pendingStaleChains: first.staleChains });
+    const again = renderNftablesIncremental(b, b, TEST_NODE, UPSTREAM_OPTS, { pendingStaleChains: first.staleChains });
     expect(again.program.lines).toEqual(first.staleChains.map((c) => `flush chain ip kube-proxy ${c}`));
     expect(again.staleChains).toEqual(first.staleChains);
   });
 
   it('rewrites every port of a service when one port changes', () => {
-    const two = svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [tcp('p80', 80), tcp('p443', 443)] });
-    const twoEps: EndpointSlice = { ...slice('ns1', 'svc1', 'p80', 80, [ep('10.0.1.1')]), ports: [{ name: 'p80', protocol: 'TCP', port: 80 }, { name: 'p443', protocol: 'TCP', port: 443 }] };
-    const changed = { ...two, ports: [tcp('p80', 80), tcp('p443', 8443)] };
-    const r = renderNftablesIncremental(model([two], [twoEps]), model([changed], [twoEps]), UPSTREAM_NODE, UPSTREAM_OPTS);
+    const two = svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [port('p80', 80), port('p443', 443)] });
+    const twoEps: EndpointSlice = { ...tcpSlice('ns1', 'svc1', 'p80', 80, [ep('10.0.1.1')]), ports: [{ name: 'p80', protocol: 'TCP', port: 80 }, { name: 'p443', protocol: 'TCP', port: 443 }] };
+    const changed = { ...two, ports: [port('p80', 80), port('p443', 8443)] };
+    const r = renderNftablesIncremental(model([two], [twoEps]), model([changed], [twoEps]), TEST_NODE, UPSTREAM_OPTS);
     expect(r.updatedServices).toEqual(['ns1/svc1']);
     expect(r.program.lines.some((l) => l.startsWith('flush chain ip kube-proxy service-') && l.endsWith('/p80'))).toBe(true);
   });
@@ -200,7 +201,7 @@ describe('incremental sync against a full re-render', () => {
   it('replaces a map element whose verdict changes with delete + add', () => {
     const a = model([svc1], [eps1]);
     const b = model([svc1], []);
-    const r = renderNftablesIncremental(a, b, UPSTREAM_NODE, UPSTREAM_OPTS);
+    const r = renderNftablesIncremental(a, b, TEST_NODE, UPSTREAM_OPTS);
     expect(r.program.lines).toContain('delete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }');
     expect(r.program.lines).toContain(
       'add element ip kube-proxy no-endpoint-services { 172.30.0.41 . tcp . 80 comment "ns1/svc1:p80" : goto reject-chain }',

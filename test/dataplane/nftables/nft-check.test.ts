@@ -17,8 +17,8 @@ import {
   renderStaleChainCleanup,
 } from '../../../src/dataplane/nftables/index.js';
 import { generateCluster } from '../../../src/model/index.js';
-import { UPSTREAM_NODE, UPSTREAM_OPTS } from './helpers.js';
-import { OVERALL_MODEL } from './models.js';
+import { TEST_NODE, overallModel } from '../helpers.js';
+import { UPSTREAM_OPTS } from './helpers.js';
 
 const NFT = '/usr/sbin/nft';
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip'].find((p) => existsSync(p));
@@ -69,18 +69,18 @@ describe.skipIf(reason !== null)('nft -c accepts the rendered transactions (in a
   });
 
   it('full sync of the upstream overall model, both profiles', () => {
-    expect(check('overall-v134', renderNftables(OVERALL_MODEL, UPSTREAM_NODE, UPSTREAM_OPTS).payload)).toBe('');
-    expect(check('overall-v133', renderNftables(OVERALL_MODEL, UPSTREAM_NODE, { ...UPSTREAM_OPTS, profile: 'v1.33' }).payload)).toBe('');
+    expect(check('overall-v134', renderNftables(overallModel(), TEST_NODE, UPSTREAM_OPTS).payload)).toBe('');
+    expect(check('overall-v133', renderNftables(overallModel(), TEST_NODE, { ...UPSTREAM_OPTS, profile: 'v1.33' }).payload)).toBe('');
   });
 
   it('full sync with NodePorts on all addresses and the real mark', () => {
     const m = generateCluster({ services: 200, endpointsPerService: 3, seed: 11, layout: 'realistic' });
-    expect(check('realistic-all', renderNftables(m, { ...UPSTREAM_NODE, nodeName: 'node1' }, { nodePortAddresses: 'all' }).payload)).toBe('');
+    expect(check('realistic-all', renderNftables(m, { ...TEST_NODE, nodeName: 'node1' }, { nodePortAddresses: 'all' }).payload)).toBe('');
   });
 
   it('full, then partial, then stale-chain cleanup, as one batch', () => {
     // -c cannot keep state between runs, so the three transactions go in one file.
-    const node = { ...UPSTREAM_NODE, nodeName: 'node1' };
+    const node = { ...TEST_NODE, nodeName: 'node1' };
     const a = generateCluster({ services: 200, endpointsPerService: 3, seed: 5, layout: 'realistic' });
     const b = { services: a.services.filter((_, i) => i % 4 !== 0), endpointSlices: a.endpointSlices.map((s, i) => (i % 3 === 0 ? { ...s, endpoints: s.endpoints.slice(1) } : s)) };
     const full = renderNftables(a, node, UPSTREAM_OPTS);

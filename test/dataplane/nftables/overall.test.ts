@@ -11,11 +11,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { renderNftables } from '../../../src/dataplane/nftables/index.js';
-import { dumpAfter, fixture, normalize, UPSTREAM_NODE, UPSTREAM_OPTS } from './helpers.js';
-import { OVERALL_MODEL } from './models.js';
+import { TEST_NODE, overallModel } from '../helpers.js';
+import { dumpAfter, fixture, normalize, UPSTREAM_OPTS } from './helpers.js';
 
 describe('TestOverallNFTablesRules (upstream, v1.34 profile)', () => {
-  const program = renderNftables(OVERALL_MODEL, UPSTREAM_NODE, UPSTREAM_OPTS);
+  const program = renderNftables(overallModel(), TEST_NODE, UPSTREAM_OPTS);
 
   it('leaves exactly the rules upstream expects', () => {
     const expected = fixture('v1.34/base-rules.nft') + fixture('v1.34/overall.nft');

@@ -1,19 +1,21 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   base32Prefix,
   buildProxyState,
   categorizeEndpoints,
+  compareEndpoints,
   endpointHash,
   endpointsOf,
-  parseCidr4,
   portProtoHash,
   servicePortNameString,
   servicePortsOf,
 } from '../../../src/dataplane/proxy/index.js';
 import type { EndpointInfo, ProxyNode, ServicePortInfo } from '../../../src/dataplane/proxy/index.js';
+import { parseCIDRv4Sloppy } from '../../../src/model/ip.js';
 import { DEFAULT_NODE_CONTEXT } from '../../../src/model/types.js';
 import type { NodeContext } from '../../../src/model/types.js';
-import { ep, port, slice, svc } from './helpers.js';
+import { ep, port, slice, svc } from '../helpers.js';
 
 const NODE: NodeContext = { ...DEFAULT_NODE_CONTEXT, nodeName: 'test-node' };
 
@@ -87,6 +89,19 @@ describe('service ports', () => {
     const [itp] = servicePortsOf(svc('ns', 'i', { clusterIP: '172.30.0.4', internalTrafficPolicy: 'Local', ports: [port('p', 80)] }));
     expect(itp?.usesClusterEndpoints).toBe(false);
     expect(itp?.usesLocalEndpoints).toBe(true);
+  });
+
+  it('honours externalTrafficPolicy Local on a ClusterIP service with externalIPs (apiservice.ExternallyAccessible)', () => {
+    const [sp] = servicePortsOf(
+      svc('ns', 'eip', { clusterIP: '172.30.0.5', externalIPs: ['192.168.99.5'], externalTrafficPolicy: 'Local', healthCheckNodePort: 30000, ports: [port('p', 80)] }),
+    );
+    expect(sp?.externallyAccessible).toBe(true);
+    expect(sp?.externalPolicyLocal).toBe(true);
+    // External-IP traffic uses local endpoints; the cluster IP still uses all of them.
+    expect(sp?.usesLocalEndpoints).toBe(true);
+    expect(sp?.usesClusterEndpoints).toBe(true);
+    // Health checks stay a LoadBalancer-only thing (apiservice.NeedsHealthCheck).
+    expect(sp?.healthCheckNodePort).toBe(0);
   });
 
   it('keeps the affinity timeout only for ClientIP affinity', () => {
@@ -233,8 +248,9 @@ describe('categorizeEndpoints', () => {
 
 describe('cidr parsing', () => {
   it('accepts sloppy leading zeros and masks host bits', () => {
-    expect(parseCidr4('010.001.2.3/8')?.text).toBe('10.0.0.0/8');
-    expect(parseCidr4('1.2.3.4/33')).toBeNull();
+    expect(parseCIDRv4Sloppy('010.001.2.3/8')?.text).toBe('10.0.0.0/8');
+    expect(parseCIDRv4Sloppy(' 203.0.113.7/25')?.text).toBe('203.0.113.0/25');
+    expect(parseCIDRv4Sloppy('1.2.3.4/33')).toBeUndefined();
   });
 });
 
@@ -290,5 +306,22 @@ describe('proxy state details', () => {
     };
     expect(pick(true)).toEqual(['10.0.0.2:80']);
     expect(pick(false)).toEqual(['10.0.0.1:80']);
+  });
+});
+
+describe('endpoint order', () => {
+  it('compareEndpoints orders exactly as Go sorts the "ip:port" strings', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 255 }));
+    const ipArb = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'));
+    const portArb = fc.oneof(fc.constantFrom(8, 80, 800, 8080, 9, 10, 443), fc.integer({ min: 1, max: 65535 }));
+    const epArb = fc.record({ ip: ipArb, port: portArb });
+    fc.assert(
+      fc.property(epArb, epArb, (a, b) => {
+        const sa = `${a.ip}:${a.port}`;
+        const sb = `${b.ip}:${b.port}`;
+        expect(Math.sign(compareEndpoints(a, b))).toBe(sa < sb ? -1 : sa > sb ? 1 : 0);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
