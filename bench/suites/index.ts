@@ -6,6 +6,7 @@ import { schedulerSuite } from './scheduler.js';
 import { ebpfSuite } from './ebpf.js';
 import { renderSuite } from './render.js';
 import { etcdSuite } from './etcd.js';
+import { datapathSuite } from './datapath.js';
 
 export const SUITES: Record<string, Suite> = {
   [fsyncSuite.name]: fsyncSuite,
@@ -14,4 +15,5 @@ export const SUITES: Record<string, Suite> = {
   [ebpfSuite.name]: ebpfSuite,
   [renderSuite.name]: renderSuite,
   [etcdSuite.name]: etcdSuite,
+  [datapathSuite.name]: datapathSuite,
 };

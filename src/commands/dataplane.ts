@@ -11,12 +11,27 @@ import { BACKENDS } from '../dataplane/backends.js';
 import { BACKEND_NAMES } from '../dataplane/backend.js';
 import type { BackendName } from '../dataplane/backend.js';
 import { runSyncSweep, syncSteps } from '../dataplane/measure-sync.js';
+import { POSITIONS } from '../dataplane/traffic.js';
+import type { Position } from '../dataplane/traffic.js';
+import { DATAPATH_SIZES, runDatapathSweep } from '../../bench/suites/datapath.js';
 import type { Measurement } from '../results/types.js';
 import { parseList, parseSize, parseSizeList, str } from './options.js';
 import type { Command } from '../cli.js';
 
 const MAX_SERVICES = 100_000;
 const MAX_ENDPOINTS = 1000;
+
+function connectLine(m: Measurement): string {
+  const p = m.params;
+  const what = `${String(p.backend ?? '').padEnd(15)} ${String(p.services ?? '').padStart(6)} ${String(p.position ?? '').padEnd(7)} ${String(p.proto ?? '').padEnd(4)} ${m.name.padEnd(18)}`;
+  if (m.status !== 'ok') return `${what} ${m.status}: ${m.reason ?? ''}`;
+  if (m.name === 'cost-fit') {
+    const e = m.extra ?? {};
+    return `${what} b = ${Number(e.b).toFixed(2)} ns/Service  CI [${(e.bCI as number[] | undefined)?.map((x) => x.toFixed(2)).join(', ') ?? '?'}]  R² ${Number(e.r2).toFixed(3)}  ${e.o1 === true ? 'O(1)' : e.o1 === false ? 'grows with Services' : ''}`;
+  }
+  const s = m.summary;
+  return s ? `${what} p50 ${s.p50.toFixed(1)} ${m.unit}  p90 ${s.p90.toFixed(1)}  p99 ${s.p99.toFixed(1)}  n=${s.n}` : `${what} ok`;
+}
 
 function line(m: Measurement): string {
   const p = m.params;
@@ -27,14 +42,67 @@ function line(m: Measurement): string {
   return `${what} median ${s.median.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms  n=${s.n}${cpu !== undefined ? `  loader cpu ${cpu.toFixed(0)} ms` : ''}`;
 }
 
+interface Parsed {
+  names: BackendName[];
+  services: number[];
+  seed: number;
+  json: boolean;
+  explicit: boolean;
+}
+
+function parseCommon(values: Record<string, unknown>, defaultServices: string): Parsed {
+  const explicit = str(values.backends) !== undefined;
+  return {
+    names: explicit ? parseList('backends', str(values.backends) ?? '', BACKEND_NAMES) : BACKENDS.map((b) => b.name),
+    services: parseSizeList('services', str(values.services) ?? defaultServices, MAX_SERVICES),
+    seed: str(values.seed) ? parseSize('seed', str(values.seed) ?? '', 2 ** 31 - 1, 0) : 1,
+    json: values.json === true,
+    explicit,
+  };
+}
+
+/** Backends the user named explicitly must be able to run: exit 3 rather than a table of skips. */
+async function requireBackends(names: readonly BackendName[]): Promise<void> {
+  const caps = await probeCapabilities();
+  const missing = names.map((n) => {
+    const b = BACKENDS.find((x) => x.name === n);
+    const a = b?.probe(caps) ?? { available: false as const, reason: 'not implemented in this build' };
+    return a.available ? undefined : `${n} (${a.reason})`;
+  }).filter((x) => x !== undefined);
+  if (missing.length > 0) throw new CapabilityError(missing.join(', '), 'the backends asked for cannot run on this host');
+}
+
+/** Claim a prefix, sweep leftovers, run, clean up: the shell both subcommands share. */
+async function inSandboxRun(json: boolean, body: (prefix: string, progress: ReturnType<typeof silentProgress>) => Promise<void>): Promise<string> {
+  const prefix = `kscale-${randomBytes(3).toString('hex')}`;
+  const release = claimPrefix(prefix);
+  const progress = !json && process.stderr.isTTY ? ttyProgress() : silentProgress();
+  try {
+    const swept = await sweepLeftovers();
+    for (const l of swept.removed) process.stderr.write(`kscale: removed leftover of an earlier run: ${l}\n`);
+    await body(prefix, progress);
+  } finally {
+    progress.done();
+    await runCleanup();
+    release();
+  }
+  return prefix;
+}
+
 export const dataplaneCommand: Command = {
-  summary: 'program dataplanes in a sandbox and time full and incremental syncs',
-  usage: `kscale dataplane sync [--backends ${BACKEND_NAMES.join(',')}] [--services 1000,10000] [--endpoints 10] [--repeats N] [--tool-budget SECONDS] [--seed N] [--json]`,
+  summary: 'program dataplanes in a sandbox: sync cost (sync) or new-connection cost with real packets (connect)',
+  usage: [
+    `kscale dataplane sync [--backends ${BACKEND_NAMES.join(',')}] [--services 1000,10000] [--endpoints 10] [--repeats N] [--tool-budget SECONDS] [--seed N] [--json]`,
+    `       kscale dataplane connect [--backends …] [--services 100,1000,10000] [--endpoints 4] [--position last|first|middle|random] [--proto udp|tcp] [--flows N] [--tool-budget SECONDS] [--seed N] [--json]`,
+  ].join('\n'),
   options: {
     backends: { type: 'string' },
-    services: { type: 'string', default: '1000' },
-    endpoints: { type: 'string', default: '10' },
+    services: { type: 'string' },
+    endpoints: { type: 'string' },
     repeats: { type: 'string', default: '3' },
+    position: { type: 'string' },
+    proto: { type: 'string', default: 'udp' },
+    flows: { type: 'string' },
     'tool-budget': { type: 'string', default: '600' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
@@ -42,42 +110,40 @@ export const dataplaneCommand: Command = {
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, ...extra] = positionals;
-    if (sub !== 'sync') throw new InputError('dataplane', `unknown or missing subcommand "${sub ?? ''}" (known: sync)`);
-    if (extra.length > 0) throw new InputError('dataplane sync', `unexpected argument "${extra[0]}"`);
-    const names: BackendName[] = str(values.backends) ? parseList('backends', str(values.backends) ?? '', BACKEND_NAMES) : BACKENDS.map((b) => b.name);
-    const services = parseSizeList('services', str(values.services) ?? '1000', MAX_SERVICES);
-    const endpoints = parseSizeList('endpoints', str(values.endpoints) ?? '10', MAX_ENDPOINTS);
-    const repeats = parseSize('repeats', str(values.repeats) ?? '3', 100);
+    if (sub !== 'sync' && sub !== 'connect') throw new InputError('dataplane', `unknown or missing subcommand "${sub ?? ''}" (known: sync, connect)`);
+    if (extra.length > 0) throw new InputError(`dataplane ${sub}`, `unexpected argument "${extra[0]}"`);
     const toolBudgetMs = parseSize('tool-budget', str(values['tool-budget']) ?? '600', 86_400) * 1000;
-    const seed = str(values.seed) ? parseSize('seed', str(values.seed) ?? '', 2 ** 31 - 1, 0) : 1;
-    const backends = BACKENDS.filter((b) => names.includes(b.name));
-    const json = values.json === true;
-    const caps = await probeCapabilities();
-    // Backends the user named explicitly must be able to run: exit 3 rather than a table of skips.
-    if (str(values.backends)) {
-      const missing = names.map((n) => {
-        const b = BACKENDS.find((x) => x.name === n);
-        const a = b?.probe(caps) ?? { available: false as const, reason: 'not implemented in this build' };
-        return a.available ? undefined : `${n} (${a.reason})`;
-      }).filter((x) => x !== undefined);
-      if (missing.length > 0) throw new CapabilityError(missing.join(', '), 'the backends asked for cannot run on this host');
-    }
-    const prefix = `kscale-${randomBytes(3).toString('hex')}`;
-    const release = claimPrefix(prefix);
     const measurements: Measurement[] = [];
-    const progress = !json && process.stderr.isTTY ? ttyProgress() : silentProgress();
-    try {
-      const swept = await sweepLeftovers();
-      for (const l of swept.removed) process.stderr.write(`kscale: removed leftover of an earlier run: ${l}\n`);
-      progress.plan(syncSteps({ backends, services, endpoints }));
-      await runSyncSweep({ backends, services, endpoints, repeats, toolBudgetMs, caps, prefix, seed, progress, record: (m) => measurements.push(m) });
-    } finally {
-      progress.done();
-      await runCleanup();
-      release();
+    let prefix: string;
+    if (sub === 'sync') {
+      const o = parseCommon(values, '1000');
+      const endpoints = parseSizeList('endpoints', str(values.endpoints) ?? '10', MAX_ENDPOINTS);
+      const repeats = parseSize('repeats', str(values.repeats) ?? '3', 100);
+      if (o.explicit) await requireBackends(o.names);
+      const backends = BACKENDS.filter((b) => o.names.includes(b.name));
+      const caps = await probeCapabilities();
+      prefix = await inSandboxRun(o.json, async (pfx, progress) => {
+        progress.plan(syncSteps({ backends, services: o.services, endpoints }));
+        await runSyncSweep({ backends, services: o.services, endpoints, repeats, toolBudgetMs, caps, prefix: pfx, seed: o.seed, progress, record: (m) => measurements.push(m) });
+      });
+      if (o.json) process.stdout.write(JSON.stringify({ prefix, seed: o.seed, measurements }, null, 2) + '\n');
+      else for (const m of measurements) process.stdout.write(line(m) + '\n');
+    } else {
+      const o = parseCommon(values, '100,1000,10000');
+      const positions: Position[] = str(values.position) ? parseList('position', str(values.position) ?? '', POSITIONS) : [...POSITIONS];
+      const protos = parseList('proto', str(values.proto) ?? 'udp', ['udp', 'tcp'] as const);
+      const base = DATAPATH_SIZES.quick;
+      const endpoints = parseSize('endpoints', str(values.endpoints) ?? String(base.endpoints), MAX_ENDPOINTS);
+      const flows = parseSize('flows', str(values.flows) ?? String(base.flows), 1_000_000);
+      if (o.explicit) await requireBackends(o.names);
+      const backends = BACKENDS.filter((b) => o.names.includes(b.name));
+      const caps = await probeCapabilities();
+      prefix = await inSandboxRun(o.json, async (pfx, progress) => {
+        await runDatapathSweep({ ...base, services: o.services, endpoints, flows, protos, toolBudgetMs, backends, positions, ctx: { caps, prefix: pfx, seed: o.seed, progress, record: (m) => measurements.push(m) } });
+      });
+      if (o.json) process.stdout.write(JSON.stringify({ prefix, seed: o.seed, measurements }, null, 2) + '\n');
+      else for (const m of measurements) process.stdout.write(connectLine(m) + '\n');
     }
-    if (json) process.stdout.write(JSON.stringify({ prefix, seed, measurements }, null, 2) + '\n');
-    else for (const m of measurements) process.stdout.write(line(m) + '\n');
     return measurements.some((m) => m.status === 'failed') ? EXIT.failed : EXIT.ok;
   },
 };

@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { BpfLoaderAddon } from './bpf.js';
+import type { TrafficAddon } from './traffic.js';
 
-export interface NativeAddon extends BpfLoaderAddon {
+export interface NativeAddon extends BpfLoaderAddon, TrafficAddon {
   libbpfVersion(): string;
   probeProgType(type: number): number;
   probeMapType(type: number): number;
