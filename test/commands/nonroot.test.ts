@@ -6,6 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaErrors } from '../../src/results/write.js';
+import { BACKENDS } from '../../src/dataplane/backends.js';
 
 const root = process.getuid?.() === 0;
 const haveRunuser = spawnSync('runuser', ['--help']).status === 0;
@@ -20,10 +21,11 @@ describe.skipIf(!root || !haveRunuser)('as an unprivileged user (runuser -u nobo
     const doc = JSON.parse(readFileSync(resultsPath, 'utf8')) as { measurements: { suite: string; status: string; reason?: string; params: Record<string, unknown> }[] };
     expect(schemaErrors(doc)).toEqual([]);
     const sync = doc.measurements.filter((m) => m.suite === 'sync');
-    expect(new Set(sync.map((m) => m.params.backend))).toEqual(new Set(['iptables-nft', 'iptables-legacy', 'nftables']));
+    // Every backend is accounted for, none silently dropped.
+    expect(new Set(sync.map((m) => m.params.backend))).toEqual(new Set(BACKENDS.map((b) => b.name)));
     for (const m of sync) {
       expect(m.status).toBe('skipped');
-      expect(m.reason).toMatch(/needs root/);
+      expect(m.reason).toMatch(/root|CAP_BPF|CAP_NET_ADMIN/);
     }
     // The disk probe needs no privilege and still measured.
     expect(doc.measurements.find((m) => m.suite === 'fsync' && m.params.tool === 'native')?.status).toBe('ok');
