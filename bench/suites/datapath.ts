@@ -47,7 +47,7 @@ export const DATAPATH_SIZES: Record<ProfileName, DatapathSizes> = {
   // TCP needs the rules rendered for TCP, so a second load per size: only the full profile pays for it.
   quick: { services: [100, 1000, 5000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
   full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 2000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000 },
-  ci: { services: [1000, 10_000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 120_000 },
+  ci: { services: [100, 1000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
 };
 
 /** The responder answers on the synthetic layout's target port. */

@@ -7,8 +7,10 @@ import { ebpfSuite } from './ebpf.js';
 import { renderSuite } from './render.js';
 import { etcdSuite } from './etcd.js';
 import { datapathSuite } from './datapath.js';
+import { calibrationSuite } from './calibration.js';
 
 export const SUITES: Record<string, Suite> = {
+  [calibrationSuite.name]: calibrationSuite,
   [fsyncSuite.name]: fsyncSuite,
   [syncSuite.name]: syncSuite,
   [schedulerSuite.name]: schedulerSuite,
