@@ -24,6 +24,8 @@ export interface SyncSweepOptions {
   backends: readonly DataplaneBackend<unknown>[];
   services: readonly number[];
   endpoints: readonly number[];
+  /** Explicit (Services, endpoints) points to measure instead of the services × endpoints grid. */
+  points?: readonly (readonly [number, number])[];
   /** Samples per change kind (and of the full load). */
   repeats: number;
   /**
@@ -49,8 +51,14 @@ function modesOf(backend: DataplaneBackend<unknown>): ('partial' | 'full')[] {
   return backend.name.startsWith('iptables') ? ['partial', 'full'] : ['partial'];
 }
 
-export function syncSteps(o: Pick<SyncSweepOptions, 'backends' | 'services' | 'endpoints'>): number {
-  return o.backends.length * o.services.length * o.endpoints.length;
+/** The (Services, endpoints) points of a sweep, smallest first. */
+export function sweepPoints(o: Pick<SyncSweepOptions, 'services' | 'endpoints' | 'points'>): [number, number][] {
+  const points = o.points ? o.points.map(([s, e]) => [s, e] as [number, number]) : o.services.flatMap((s) => o.endpoints.map((e) => [s, e] as [number, number]));
+  return points.sort((a, b) => a[0] * a[1] - b[0] * b[1] || a[0] - b[0]);
+}
+
+export function syncSteps(o: Pick<SyncSweepOptions, 'backends' | 'services' | 'endpoints' | 'points'>): number {
+  return o.backends.length * sweepPoints(o).length;
 }
 
 interface Sample extends SyncTiming {
@@ -138,7 +146,9 @@ async function measureOne<P>(backend: DataplaneBackend<P>, model: ClusterModel, 
     let current = model;
     const changes: Measurement[] = [];
     for (const mode of modesOf(backend)) {
-      for (const kind of Object.keys(DELTAS) as DeltaKind[]) {
+      // A full restore rewrites everything whatever changed, so one kind of change measures it.
+      const kinds: DeltaKind[] = mode === 'full' ? ['change-endpoint'] : (Object.keys(DELTAS) as DeltaKind[]);
+      for (const kind of kinds) {
         const samples: Sample[] = [];
         for (let i = 0; i < o.repeats; i++) {
           const delta = DELTAS[kind](current);
@@ -172,26 +182,24 @@ export async function runSyncSweep(o: SyncSweepOptions): Promise<void> {
     const availability = backend.probe(o.caps);
     // Endpoint chains drive the tools' cost, so "larger" means more Services × endpoints.
     let outOfTime: { services: number; endpoints: number } | undefined;
-    for (const services of o.services) {
-      for (const endpoints of o.endpoints) {
-        const base = { backend: backend.name, services, endpoints };
-        o.progress.step(`sync: ${backend.name} ${services} Services × ${endpoints} endpoints`);
-        if (!availability.available) {
-          o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'skipped', reason: availability.reason });
-          continue;
-        }
-        if (outOfTime && services * endpoints >= outOfTime.services * outOfTime.endpoints) {
-          const reason = `not run: at ${outOfTime.services} Services × ${outOfTime.endpoints} endpoints a ${backend.name} tool run already exceeded the ${o.toolBudgetMs} ms budget`;
-          o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'skipped', reason });
-          continue;
-        }
-        const model = generateCluster({ services, endpointsPerService: endpoints, layout: 'kube-proxy-scale', seed: o.seed });
-        try {
-          if (!(await measureOne(backend, model, base, o))) outOfTime = { services, endpoints };
-        } catch (err) {
-          // The sandbox itself could not be built: every measurement of this point fails, the sweep goes on.
-          o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'failed', reason: (err as Error).message });
-        }
+    for (const [services, endpoints] of sweepPoints(o)) {
+      const base = { backend: backend.name, services, endpoints };
+      o.progress.step(`sync: ${backend.name} ${services} Services × ${endpoints} endpoints`);
+      if (!availability.available) {
+        o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'skipped', reason: availability.reason });
+        continue;
+      }
+      if (outOfTime && services * endpoints >= outOfTime.services * outOfTime.endpoints) {
+        const reason = `not run: at ${outOfTime.services} Services × ${outOfTime.endpoints} endpoints a ${backend.name} tool run already exceeded the ${o.toolBudgetMs} ms budget`;
+        o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'skipped', reason });
+        continue;
+      }
+      const model = generateCluster({ services, endpointsPerService: endpoints, layout: 'kube-proxy-scale', seed: o.seed });
+      try {
+        if (!(await measureOne(backend, model, base, o))) outOfTime = { services, endpoints };
+      } catch (err) {
+        // The sandbox itself could not be built: every measurement of this point fails, the sweep goes on.
+        o.record({ suite: SYNC_SUITE, name: 'full-load', unit: 'ms', params: base, status: 'failed', reason: (err as Error).message });
       }
     }
   }
