@@ -45,7 +45,7 @@ interface DatapathSizes {
 export const DATAPATH_SIZES: Record<ProfileName, DatapathSizes> = {
   smoke: { services: [100, 500, 1000], endpoints: 4, flows: 200, warmup: 50, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
   // TCP needs the rules rendered for TCP, so a second load per size: only the full profile pays for it.
-  quick: { services: [100, 1000, 5000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
+  quick: { services: [100, 1000, 2000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
   full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 2000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000 },
   ci: { services: [100, 1000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
 };

@@ -17,7 +17,7 @@ interface SyncSizes {
 
 export const SYNC_SIZES: Record<ProfileName, SyncSizes> = {
   smoke: { services: [100], endpoints: [10], repeats: 2, toolBudgetMs: 60_000 },
-  quick: { services: [], endpoints: [], points: [[100, 1], [100, 10], [1000, 1], [1000, 10], [5000, 1]], repeats: 3, toolBudgetMs: 60_000 },
+  quick: { services: [], endpoints: [], points: [[100, 1], [100, 10], [1000, 1], [1000, 10], [2000, 1]], repeats: 2, toolBudgetMs: 60_000 },
   full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: [1, 10], repeats: 3, toolBudgetMs: 600_000 },
   // Sizes every backend loads in well under a second, so five repeats of everything fit a CI run.
   ci: { services: [1000], endpoints: [1], repeats: 5, toolBudgetMs: 60_000 },
