@@ -7,16 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapabilityError, EXIT, InputError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
-import { doctorCommand } from './commands/doctor.js';
-import { benchCommand } from './commands/bench.js';
-import { dataplaneCommand } from './commands/dataplane.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { rulesCommand } from './commands/rules.js';
-import { etcdCommand } from './commands/etcd.js';
-import { reportCommand } from './commands/report.js';
-import { gateCommand } from './commands/gate.js';
-import { planCommand } from './commands/plan.js';
-import { snapshotCommand } from './commands/snapshot.js';
 
 export interface Command {
   summary: string;
@@ -26,25 +16,28 @@ export interface Command {
   run(values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  bench: benchCommand,
-  dataplane: dataplaneCommand,
-  doctor: doctorCommand,
-  etcd: etcdCommand,
-  gate: gateCommand,
-  plan: planCommand,
-  report: reportCommand,
-  rules: rulesCommand,
-  schedule: scheduleCommand,
-  snapshot: snapshotCommand,
+// Each command is loaded when it is run: the big module graphs (the Kubernetes
+// client, vega, gRPC) load only for the commands that use them, which keeps
+// start-up fast and the open-files need of a single command small.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
+  dataplane: async () => (await import('./commands/dataplane.js')).dataplaneCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+  etcd: async () => (await import('./commands/etcd.js')).etcdCommand,
+  gate: async () => (await import('./commands/gate.js')).gateCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  rules: async () => (await import('./commands/rules.js')).rulesCommand,
+  schedule: async () => (await import('./commands/schedule.js')).scheduleCommand,
+  snapshot: async () => (await import('./commands/snapshot.js')).snapshotCommand,
 };
 
 function version(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-function help(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+async function help(): Promise<string> {
+  const lines = await Promise.all(Object.entries(COMMANDS).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`));
   return [`kscale ${version()} — measurements of Kubernetes' performance-critical insides`, '', 'usage: kscale <command> [options]', '', ...lines, '',
     'Every command takes --json for machine output and --help for its options.',
     'Exit codes: 0 ok, 1 a measurement failed, 2 bad input or usage, 3 a required capability is missing.', ''].join('\n');
@@ -53,18 +46,19 @@ function help(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(help());
+    process.stdout.write(await help());
     return name === undefined ? EXIT.badInput : EXIT.ok;
   }
   if (name === '--version') {
     process.stdout.write(version() + '\n');
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`kscale: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return EXIT.badInput;
   }
+  const command = await load();
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: command.allowPositionals ?? false, strict: true });

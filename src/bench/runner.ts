@@ -109,7 +109,7 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
     writeResults(resultsPath, results);
   } catch (err) {
     rmSync(runDir, { recursive: true, force: true }); // no partial run directory either
-    throw err;
+    throw new Error(`results not written to ${resultsPath}: ${(err as Error).message}`);
   }
   writeFileAtomic(summaryPath, renderSummaryMarkdown(results));
   pointLatestAt(opts.outDir, runId);

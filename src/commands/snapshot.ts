@@ -1,7 +1,6 @@
 // `kscale snapshot --kubeconfig F [--context C] [--out DIR]`: read-only capture of a live cluster.
 import { resolve } from 'node:path';
 import { EXIT, InputError } from '../errors.js';
-import { clusterLists, takeSnapshot } from '../snapshot/capture.js';
 import { str } from './options.js';
 import type { Command } from '../cli.js';
 
@@ -12,6 +11,8 @@ export const snapshotCommand: Command = {
   async run(values) {
     const kubeconfig = str(values.kubeconfig) ?? process.env.KUBECONFIG?.split(':')[0];
     if (!kubeconfig) throw new InputError('--kubeconfig', 'is required (or set KUBECONFIG)');
+    // Loaded on use: the Kubernetes client is a large module graph every other command can do without.
+    const { clusterLists, takeSnapshot } = await import('../snapshot/capture.js');
     const { server, context, lists } = clusterLists(kubeconfig, str(values.context));
     const outDir = resolve(str(values.out) ?? `snapshot-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
     const s = await takeSnapshot(lists, outDir, { server, context });
