@@ -1,6 +1,7 @@
 // kube-scheduler's default filter/score pipeline on synthetic clusters shaped
 // like scheduler_perf's workloads: throughput (pods/s) and per-pod latency per
-// workload, worker count (0 = single-threaded reference path) and
+// workload, worker count (0 = single-threaded reference path; N = N threads
+// over node shards: the main thread and N - 1 persistent workers) and
 // percentageOfNodesToScore (100 = every node, 0 = upstream's adaptive formula).
 // Every run records what actually ran: with a time budget, `pods` is the number
 // of pods that went through a cycle and `podsRequested` what was asked for.
@@ -54,7 +55,7 @@ function histogram(xs: Float64Array): { le: number; count: number }[] {
 
 export const schedulerSuite: Suite = {
   name: 'scheduler',
-  description: "kube-scheduler's default filter/score plugins over SharedArrayBuffer state, reference path vs piscina pool",
+  description: "kube-scheduler's default filter/score plugins over SharedArrayBuffer state, reference path vs persistent shard workers (SharedArrayBuffer + Atomics)",
   steps: (profile) => combos(SIZES[profile.name]).length,
   async run(ctx: SuiteContext) {
     const sizes = SIZES[ctx.profile.name];
@@ -67,7 +68,7 @@ export const schedulerSuite: Suite = {
         const params = { ...baseParams, pods: r.scheduled, podsRequested: c.pods };
         const anchor = SCHEDULER_PERF_THRESHOLDS[c.workload];
         const extra = {
-          placed: r.placed, unschedulable: r.unschedulable, elapsedMs: r.elapsedMs, buildMs: r.buildMs, topReasons: r.topReasons,
+          rescored: r.result.rescored, placed: r.placed, unschedulable: r.unschedulable, elapsedMs: r.elapsedMs, buildMs: r.buildMs, topReasons: r.topReasons,
           cutShortByTimeBudget: r.scheduled < c.pods, timeBudgetMs: sizes.maxMs, classes: r.built.state.tables.classes.length,
           ...(anchor ? { schedulerPerfAnchor: { ...anchor, note: 'upstream scheduler_perf threshold for a comparable shape, not measured here' } } : {}),
         };

@@ -19,7 +19,7 @@ export const scheduleCommand: Command = {
     const pods = parseSize('pods', str(values.pods) ?? '10000', 10_000_000, 0);
     const workload = str(values.workload) ?? 'mixed';
     if (!isWorkload(workload)) throw new InputError('--workload', `unknown workload "${workload}" (known: ${WORKLOADS.join(', ')})`);
-    // 0 = the single-threaded reference path.
+    // 0 = the single-threaded reference path; N ≥ 1 = N threads over node shards (the main thread and N - 1 workers).
     const workers = parseSize('workers', str(values.workers) ?? '2', 64, 0);
     const percentage = parseSize('percentage-of-nodes-to-score', str(values['percentage-of-nodes-to-score']) ?? '0', 100, 0);
     const seed = parseSize('seed', str(values.seed) ?? '1', 2 ** 31, 0);
@@ -38,7 +38,7 @@ export const scheduleCommand: Command = {
       scheduled: r.scheduled, placed: r.placed, unschedulable: r.unschedulable, elapsedMs: Math.round(r.elapsedMs),
       podsPerSecond: Math.round(r.podsPerSecond), latencyMs: r.latency ? { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max } : null,
       topReasons: Object.fromEntries(r.topReasons), firstUnschedulable: r.result.unschedulable[0]?.message ?? null,
-      buildMs: Math.round(r.buildMs), peakRssBytes: rssBytes,
+      rescored: r.result.rescored, buildMs: Math.round(r.buildMs), peakRssBytes: rssBytes,
     };
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else {

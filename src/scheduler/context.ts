@@ -12,10 +12,31 @@ export interface ThreadCtx {
   labels: Record<string, string>[] | null;
   taints: Taint[][] | null;
   memo: Map<string, unknown>;
+  /** Per-class memo (memoClass): arrays indexed by class id, one per kind, so a cycle's lookups allocate nothing. */
+  classMemo: Map<string, unknown[]>;
+  /** Resource columns as their own views (state.ts keeps them column-major): cpu and memory. */
+  allocCpu: Float64Array;
+  allocMem: Float64Array;
+  reqCpu: Float64Array;
+  reqMem: Float64Array;
+  nonZeroCpu: Float64Array;
+  nonZeroMem: Float64Array;
+  /** Per topology key: the column topo[k * N ... (k + 1) * N) as its own view. */
+  topoCols: Int32Array[];
+  /** Per label set: the row lsNode[ls * N ... (ls + 1) * N). */
+  lsRows: Int32Array[];
 }
 
 export function createThreadCtx(st: SchedState): ThreadCtx {
-  return { st, labels: null, taints: null, memo: new Map() };
+  const { N } = st;
+  return {
+    st, labels: null, taints: null, memo: new Map(), classMemo: new Map(),
+    allocCpu: st.alloc.subarray(0, N), allocMem: st.alloc.subarray(N, 2 * N),
+    reqCpu: st.requested.subarray(0, N), reqMem: st.requested.subarray(N, 2 * N),
+    nonZeroCpu: st.nonZero.subarray(0, N), nonZeroMem: st.nonZero.subarray(N, 2 * N),
+    topoCols: st.tables.topoKeys.map((_, k) => st.topo.subarray(k * N, (k + 1) * N)),
+    lsRows: st.tables.labelSets.map((_, ls) => st.lsNode.subarray(ls * N, (ls + 1) * N)),
+  };
 }
 
 export function allNodeLabels(ctx: ThreadCtx): Record<string, string>[] {
@@ -37,6 +58,18 @@ export function memoize<T>(ctx: ThreadCtx, key: string, make: () => T): T {
   return v;
 }
 
+/** memoize keyed by (kind, class id): kind is a constant string, so the lookup is two array reads. */
+export function memoClass<T>(ctx: ThreadCtx, kind: string, classId: number, make: () => T): T {
+  let byClass = ctx.classMemo.get(kind);
+  if (byClass === undefined) { byClass = []; ctx.classMemo.set(kind, byClass); }
+  let v = byClass[classId] as T | undefined;
+  if (v === undefined) {
+    v = make();
+    byClass[classId] = v;
+  }
+  return v;
+}
+
 /** Label sets (namespace + labels of placed pods) that a term's namespaces and selector select. */
 export function matchingLabelSets(ctx: ThreadCtx, namespaces: string[], selector: LabelSelector | null): Int32Array {
   return memoize(ctx, `ls:${signature({ namespaces, selector })}`, () => {
@@ -48,11 +81,19 @@ export function matchingLabelSets(ctx: ThreadCtx, namespaces: string[], selector
   });
 }
 
-/** Σ over label sets of placed pods per domain of topology key k: out[d]. */
+/**
+ * Σ over label sets of placed pods per domain of topology key k: out[d]. With
+ * a single label set this is a view into the shared counts (no copy, and it
+ * must never be written); callers treat domain 0 ("label absent") themselves.
+ */
 export function domainCounts(st: SchedState, k: number, sets: Int32Array): Int32Array {
   const D = st.tables.topoDomains[k] as number;
-  const out = new Int32Array(D);
   const base = st.lsDomOff[k] as number;
+  if (sets.length === 1) {
+    const o = base + (sets[0] as number) * D;
+    return st.lsDom.subarray(o, o + D);
+  }
+  const out = new Int32Array(D);
   for (const ls of sets) {
     const o = base + ls * D;
     for (let d = 0; d < D; d++) out[d] = (out[d] as number) + (st.lsDom[o + d] as number);

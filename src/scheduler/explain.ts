@@ -2,7 +2,7 @@
 // score for one pod against the current state, all nodes scored (100%).
 import { createThreadCtx } from './context.js';
 import type { ScorePluginName } from './framework.js';
-import { SCORE_PLUGINS, entryStride, evaluateRange, prepareCycle, reasonStrings, scoreChosen } from './framework.js';
+import { SCORE_PLUGINS, filterShard, globalBufLength, mergeStats, prepareCycle, reasonStrings, scoreShard, shardBuf, shardBufBytes, shardStats, takeShards } from './framework.js';
 import type { SchedState } from './state.js';
 
 export interface NodeExplanation {
@@ -17,18 +17,30 @@ export interface NodeExplanation {
 
 export function explainPod(st: SchedState, pod: number): NodeExplanation[] {
   const ctx = createThreadCtx(st);
-  const out = new Int32Array(st.N * entryStride(st));
-  const reasons = new Int32Array(st.N);
+  const N = st.N;
+  const buf = shardBuf(st, new ArrayBuffer(shardBufBytes(st, N)), N);
+  const takes = new Int32Array(1);
+  const g = new Float64Array(globalBufLength(st));
+  const reasons = new Int32Array(N);
   const c = prepareCycle(ctx, pod);
-  const [, feasible] = evaluateRange(ctx, c, 0, 0, st.N, st.N, out, 0, reasons);
-  const S = entryStride(st);
-  const at = Int32Array.from({ length: feasible }, (_, i) => i * S);
-  const scored = scoreChosen(st, c, out, at, feasible, true);
+  filterShard(ctx, c, 0, 0, N, N, buf, reasons);
+  const { count } = takeShards([buf], [{ from: 0, to: N }], N, takes);
+  const perPlugin = new Int32Array(SCORE_PLUGINS.length * N);
+  if (count > 0) {
+    shardStats(c, buf, count);
+    mergeStats(st, c, [buf], takes, g);
+    scoreShard(c, buf, count, g, perPlugin);
+  }
   const result: NodeExplanation[] = st.tables.nodeNames.map((name, n) => ({ name, feasible: reasons[n] === 0, reasons: reasonStrings(st, reasons[n] as number), scores: {}, total: null }));
-  for (let i = 0; i < scored.count; i++) {
-    const e = result[scored.nodes[i] as number] as NodeExplanation;
-    for (const [plugin] of SCORE_PLUGINS) e.scores[plugin] = scored.perPlugin[plugin][i] as number;
-    e.total = scored.total[i] as number;
+  for (let i = 0; i < count; i++) {
+    const e = result[buf.node[i] as number] as NodeExplanation;
+    let total = 0;
+    SCORE_PLUGINS.forEach(([plugin, weight], p) => {
+      const v = perPlugin[p * N + i] as number;
+      e.scores[plugin] = v;
+      total += weight * v;
+    });
+    e.total = total;
   }
   return result;
 }

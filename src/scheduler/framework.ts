@@ -1,28 +1,33 @@
 // One scheduling cycle, split the way the pool runs it:
-//   prepareCycle (PreFilter/PreScore; every thread computes it from the same shared state)
-//   evaluateRange (Filter + Score over a range of nodes in the cycle's rotated order; parallel)
-//   decide (take the first K feasible in rotated order, NormalizeScore, weights, select; main thread)
-// The single-threaded reference path runs evaluateRange once over every node;
-// the pool runs it over contiguous shards and concatenates the shards in order,
-// so both see exactly the same nodes in the same order.
+//   prepareCycle   PreFilter/PreScore; every thread computes it from the same shared state
+//   filterShard    Filter + raw Score over a contiguous range of the cycle's rotated node
+//                  order, into a shard's typed-array columns (parallel)
+//   takeShards     the first numToFind feasible nodes in rotated order over the shards
+//   shardStats     per shard, what NormalizeScore needs (maxima, minima, domains seen)
+//   mergeStats     the shards' stats into one normalisation (cheap, per pod)
+//   scoreShard     normalised weighted totals, and the shard's running-maximum records (parallel)
+//   reduceRecords  selectHost's seeded reservoir sampling replayed over the records in
+//                  shard order: exactly the pick a single pass over all nodes makes
+// The single-threaded reference path runs the same functions with one shard
+// covering every node, so pool and reference agree by construction.
 //
 // Plugins whose inputs are static (NodeUnschedulable, NodeName, TaintToleration,
 // NodeAffinity, ImageLocality) are evaluated once per distinct pod spec and
 // node and memoized: node labels, taints and images never change during a run.
 import type { ThreadCtx } from './context.js';
-import { allNodeLabels, allNodeTaints, memoize } from './context.js';
+import { allNodeLabels, allNodeTaints, memoClass, memoize } from './context.js';
 import type { PodClass, SchedState } from './state.js';
 import { MAX_NODE_SCORE } from './plugins/helper.js';
 import { imageLocalityPriority, scaledImageScore, IMAGE_LOCALITY_WEIGHT } from './plugins/imagelocality.js';
 import type { AffinityCycle } from './plugins/interpodaffinity.js';
-import { affinityFilter, affinityNormalize, affinityRawScore, prepareAffinity, IPA_WEIGHT, REASON_AFFINITY, REASON_ANTI_AFFINITY, REASON_EXISTING_ANTI_AFFINITY } from './plugins/interpodaffinity.js';
+import { affinityFilter, affinityNormalized, affinityRawScore, prepareAffinity, IPA_WEIGHT, REASON_AFFINITY, REASON_ANTI_AFFINITY, REASON_EXISTING_ANTI_AFFINITY } from './plugins/interpodaffinity.js';
 import { nodeAffinityFits, preferredNodeAffinityScore, NODE_AFFINITY_WEIGHT, REASON_NODE_AFFINITY } from './plugins/nodeaffinity.js';
 import { nodeNameFits, REASON_NODE_NAME } from './plugins/nodename.js';
 import { nodePortsFit, REASON_NODE_PORTS } from './plugins/nodeports.js';
 import { balancedCpuMemory, insufficientReason, leastAllocatedCpuMemory, BALANCED_WEIGHT, FIT_WEIGHT, REASON_TOO_MANY_PODS } from './plugins/noderesources.js';
 import { nodeUnschedulableFits, REASON_UNSCHEDULABLE } from './plugins/nodeunschedulable.js';
 import type { SpreadCycle } from './plugins/podtopologyspread.js';
-import { prepareSpreadFilter, prepareSpreadScore, spreadCount, spreadFilter, spreadScores, PTS_WEIGHT, REASON_PTS_MISSING_LABEL, REASON_PTS_SKEW } from './plugins/podtopologyspread.js';
+import { prepareSpreadFilter, prepareSpreadScore, spreadCount, spreadFilter, spreadNormalized, spreadRawScore, PTS_WEIGHT, REASON_PTS_MISSING_LABEL, REASON_PTS_SKEW } from './plugins/podtopologyspread.js';
 import { firstUntoleratedTaint, intolerablePreferNoSchedule, untoleratedTaintReason, TAINT_TOLERATION_WEIGHT } from './plugins/tainttoleration.js';
 
 /** Score plugins of the default profile and their weights (pkg/scheduler/apis/config/v1 default_plugins.go). */
@@ -40,29 +45,40 @@ export type ScorePluginName = (typeof SCORE_PLUGINS)[number][0];
 /** Filter failure codes: low 4 bits the plugin (upstream's filter order), the rest a detail. */
 export const Fail = { none: 0, unschedulable: 1, nodeName: 2, taint: 3, nodeAffinity: 4, ports: 5, fit: 6, spread: 7, interPod: 8 } as const;
 
-// Per-node result entry layout in the shared result buffer. Static scores
-// Result layout. Every examined node's filter outcome goes to reasons[position]
-// (position in the cycle's rotated order, so shards never overlap); each
-// feasible node also gets an entry out[base + f * stride] with its raw dynamic
-// scores. Static scores (TaintToleration count, NodeAffinity sum,
-// ImageLocality) are not copied: decide reads them from its own static cache.
-export const E_NODE = 0;
-export const E_POS = 1;
-export const E_FIT = 2;
-export const E_BALANCED = 3;
-export const E_IPA = 4;
-export const E_SPREAD = 5;
-
-export function entryStride(st: SchedState): number {
-  return E_SPREAD + st.tables.maxSoftSpread;
-}
-
 /** Static per pod spec × node: a failure code (0 = passes the static filters) and static scores. */
 interface StaticEntry {
   reason: Int32Array;
   taintCount: Int32Array;
   nodeAffinity: Int32Array;
   image: Int32Array;
+  /**
+   * Weighted static part of the total per node (3 × TaintToleration + 2 ×
+   * NodeAffinity + ImageLocality, normalised), per (maxTaint, maxAffinity) of
+   * the scored nodes: they rarely change between pods of one spec.
+   */
+  weighted: Map<number, Int32Array>;
+}
+
+const MAX_WEIGHTED_VARIANTS = 8;
+
+/** The weighted static scores for the given maxima, built once per variant (O(N)). */
+function weightedStatic(stat: StaticEntry, maxTaint: number, maxAffinity: number): Int32Array {
+  const key = maxTaint * 1_000_003 + maxAffinity;
+  let w = stat.weighted.get(key);
+  if (w === undefined) {
+    const { taintCount, nodeAffinity, image } = stat;
+    const N = taintCount.length;
+    w = new Int32Array(N);
+    for (let n = 0; n < N; n++) {
+      // helper.DefaultNormalizeScore: reversed for TaintToleration, plain for NodeAffinity.
+      const taint = maxTaint === 0 ? MAX_NODE_SCORE : MAX_NODE_SCORE - Math.trunc((MAX_NODE_SCORE * (taintCount[n] as number)) / maxTaint);
+      const affinity = maxAffinity === 0 ? 0 : Math.trunc((MAX_NODE_SCORE * (nodeAffinity[n] as number)) / maxAffinity);
+      w[n] = TAINT_TOLERATION_WEIGHT * taint + NODE_AFFINITY_WEIGHT * affinity + IMAGE_LOCALITY_WEIGHT * (image[n] as number);
+    }
+    if (stat.weighted.size >= MAX_WEIGHTED_VARIANTS) stat.weighted.clear();
+    stat.weighted.set(key, w);
+  }
+  return w;
 }
 
 function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
@@ -71,7 +87,7 @@ function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
     const { N } = st;
     const labels = allNodeLabels(ctx);
     const taints = allNodeTaints(ctx);
-    const e: StaticEntry = { reason: new Int32Array(N), taintCount: new Int32Array(N), nodeAffinity: new Int32Array(N), image: new Int32Array(N) };
+    const e: StaticEntry = { reason: new Int32Array(N), taintCount: new Int32Array(N), nodeAffinity: new Int32Array(N), image: new Int32Array(N), weighted: new Map() };
     const imageIds = cls.images.map((img) => st.tables.images.indexOf(img));
     const numContainers = cls.images.length;
     for (let n = 0; n < N; n++) {
@@ -104,100 +120,653 @@ function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
 
 export interface Cycle {
   pod: number;
+  classId: number;
   cls: PodClass;
   stat: StaticEntry;
   spreadHard: SpreadCycle[];
   spreadSoft: SpreadCycle[];
   affinity: AffinityCycle;
+  /** Resource columns beyond cpu and memory that the pod requests. */
+  extra: Int32Array;
+  fit: FitCache;
+  /**
+   * How NormalizeScore's extremes for PodTopologySpread are found without a
+   * pass over every node: with at most one per-node (hostname) constraint `h`
+   * and at most one per-domain constraint `z`, a node's raw score grows with
+   * its hostname count within each domain of z, so per domain (bucket) the
+   * minimum and maximum hostname count decide the extremes. Otherwise
+   * (`bucketed` false) mergeStats makes a pass over the scored nodes.
+   */
+  bucketed: boolean;
+  h: number;
+  z: number;
+  buckets: number;
+}
+
+/**
+ * NodeResourcesFit's filter outcome and both resource scores per node for one
+ * resource shape (requests, non-zero requests), valid while the node's version
+ * is the one recorded: a node changes only when a pod is committed to it.
+ * code[n] < 0: -(insufficiency bits); otherwise LeastAllocated × 128 + BalancedAllocation.
+ */
+export interface FitCache {
+  version: Int32Array;
+  code: Int32Array;
+}
+
+/** Per class: what never changes between its pods (per thread). */
+interface ClassPlan {
+  fit: FitCache;
+  stat: StaticEntry;
+  extra: Int32Array;
+  bucketed: boolean;
+  h: number;
+  z: number;
+}
+
+function classPlan(ctx: ThreadCtx, classId: number, cls: PodClass, soft: SpreadCycle[]): ClassPlan {
+  return memoClass(ctx, 'plan', classId, () => {
+    const extra: number[] = [];
+    for (let r = 2; r < ctx.st.R; r++) if ((cls.requests[r] as number) > 0) extra.push(r);
+    let h = -1;
+    let z = -1;
+    let bucketed = true;
+    soft.forEach((s, i) => {
+      if (s.hostname) { if (h >= 0) bucketed = false; h = i; }
+      else { if (z >= 0) bucketed = false; z = i; }
+    });
+    const fitKey = `fit:${cls.requests.join(',')}:${cls.nonZeroCpu}:${cls.nonZeroMemory}:${cls.bestEffort}`;
+    const fit = memoize(ctx, fitKey, (): FitCache => ({ version: new Int32Array(ctx.st.N).fill(-1), code: new Int32Array(ctx.st.N) }));
+    return { fit, stat: memoize(ctx, `static:${cls.staticKey}`, () => staticEntry(ctx, cls)), extra: Int32Array.from(extra), bucketed, h, z };
+  });
 }
 
 /** PreFilter + PreScore: a pure function of the shared state at the start of the cycle. */
 export function prepareCycle(ctx: ThreadCtx, pod: number): Cycle {
   const classId = ctx.st.podClass[pod] as number;
   const cls = ctx.st.tables.classes[classId] as PodClass;
+  const spreadSoft = prepareSpreadScore(ctx, classId, cls);
+  const p = classPlan(ctx, classId, cls, spreadSoft);
+  const zs = p.z >= 0 ? (spreadSoft[p.z] as SpreadCycle) : null;
   return {
-    pod, cls, stat: memoize(ctx, `static:${classId}`, () => staticEntry(ctx, cls)),
-    spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft: prepareSpreadScore(ctx, classId, cls), affinity: prepareAffinity(ctx, classId, cls),
+    pod, classId, cls, stat: p.stat, spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
+    extra: p.extra, fit: p.fit, bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1,
   };
 }
 
-/** NodeResourcesFit filter: 0 fits, else bit 0 = too many pods, bit 1+r = insufficient resource r. */
-function fitFilter(st: SchedState, cls: PodClass, extra: number[], node: number): number {
-  const o = node * st.R;
-  let bits = 0;
-  if ((st.podCount[node] as number) + 1 > (st.allocPods[node] as number)) bits |= 1;
-  const cpu = cls.requests[0] as number;
-  const mem = cls.requests[1] as number;
-  if (cpu > 0 && cpu > (st.alloc[o] as number) - (st.requested[o] as number)) bits |= 2;
-  if (mem > 0 && mem > (st.alloc[o + 1] as number) - (st.requested[o + 1] as number)) bits |= 4;
-  for (const r of extra) if ((cls.requests[r] as number) > (st.alloc[o + r] as number) - (st.requested[o + r] as number)) bits |= 2 << r;
-  return bits;
+// Per-shard stats (Float64): what NormalizeScore needs from the shard's taken entries.
+const ST_MAX_TAINT = 0;
+const ST_MAX_AFFINITY = 1;
+const ST_IPA_MIN = 2;
+const ST_IPA_MAX = 3;
+/** Scored nodes that explicit spread constraints do not ignore. */
+const ST_COUNTED = 4;
+/** Then per bucket b: seen, min and max hostname count at ST_BUCKETS + 3b. */
+const ST_BUCKETS = 5;
+// Shard header (Int32).
+const H_EXAMINED = 0;
+const H_FEASIBLE = 1;
+const H_RECORDS = 2;
+// Global normalisation (Float64), written by mergeStats, read by scoreShard.
+const G_MAX_TAINT = 0;
+const G_MAX_AFFINITY = 1;
+const G_IPA_MIN = 2;
+const G_IPA_MAX = 3;
+const G_SPREAD_MIN = 4;
+const G_SPREAD_MAX = 5;
+const G_WEIGHTS = 6;
+
+/**
+ * One shard's working memory: per feasible node (entry) its node, position and
+ * raw dynamic scores as columns; the running-maximum records of scoreShard;
+ * stats. Over a SharedArrayBuffer for the pool, a plain buffer otherwise.
+ */
+export interface ShardBuf {
+  cap: number;
+  head: Int32Array;
+  node: Int32Array;
+  pos: Int32Array;
+  /** LeastAllocated × 128 + BalancedAllocation (FitCache code). */
+  fit: Int32Array;
+  ipa: Int32Array;
+  /** spread[c * cap + i]: spreadCount of soft constraint c for entry i. */
+  spread: Int32Array;
+  recEntry: Int32Array;
+  recTotal: Float64Array;
+  stats: Float64Array;
+}
+
+function maxDomains(st: SchedState): number {
+  return Math.max(1, ...st.tables.topoDomains);
+}
+
+export function shardBufBytes(st: SchedState, cap: number): number {
+  const C = st.tables.maxSoftSpread;
+  return 8 * (cap + ST_BUCKETS + 3 * maxDomains(st)) + 4 * (4 + cap * (5 + C));
+}
+
+export function shardBuf(st: SchedState, buffer: ArrayBuffer | SharedArrayBuffer, cap: number): ShardBuf {
+  const C = st.tables.maxSoftSpread;
+  let off = 0;
+  const f64 = (n: number): Float64Array => { const a = new Float64Array(buffer, off, n); off += 8 * n; return a; };
+  const i32 = (n: number): Int32Array => { const a = new Int32Array(buffer, off, n); off += 4 * n; return a; };
+  const recTotal = f64(cap);
+  const stats = f64(ST_BUCKETS + 3 * maxDomains(st));
+  return { cap, recTotal, stats, head: i32(4), node: i32(cap), pos: i32(cap), fit: i32(cap), ipa: i32(cap), spread: i32(cap * C), recEntry: i32(cap) };
+}
+
+export function globalBufLength(st: SchedState): number {
+  return G_WEIGHTS + st.tables.maxSoftSpread;
 }
 
 /**
- * Filter + Score over positions [from, to) of the rotated order starting at
- * `start`, stopping once `numToFind` feasible nodes are found. Writes
- * reasons[p] for every examined position and an entry per feasible node at
- * out[base + f * stride]; returns [examined, feasible].
+ * Filter + raw Score over positions [from, to) of the rotated order starting
+ * at `start`, stopping once `numToFind` feasible nodes are found. One fused
+ * pass: writes reasons[p] for every examined position and one entry per
+ * feasible node, accumulates the shard's stats (as shardStats does over all
+ * entries), and, given a usable `guess` of the normalisation, the totals'
+ * running-maximum records (as scoreShard does). Sets the header. Allocates
+ * nothing.
  */
-export function evaluateRange(ctx: ThreadCtx, c: Cycle, start: number, from: number, to: number, numToFind: number, out: Int32Array, base: number, reasons: Int32Array): [number, number] {
+export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: number, to: number, numToFind: number, b: ShardBuf, reasons: Int32Array, guess: Float64Array | null = null): void {
   const { st } = ctx;
-  const { N, R } = st;
-  const S = entryStride(st);
-  const { cls, stat } = c;
-  const staticReason = stat.reason;
-  const { alloc, requested, nonZero } = st;
-  const extra: number[] = [];
-  for (let r = 2; r < R; r++) if ((cls.requests[r] as number) > 0) extra.push(r);
+  const { N } = st;
+  const { cls } = c;
+  const staticReason = c.stat.reason;
+  const { taintCount, nodeAffinity } = c.stat;
+  const { allocCpu, allocMem, reqCpu, reqMem, nonZeroCpu, nonZeroMem } = ctx;
+  const { allocPods, podCount, alloc, requested, nodeVersion } = st;
+  const { version: fitVersion, code: fitCode } = c.fit;
+  const extra = c.extra;
+  const nExtra = extra.length;
   const ports = cls.ports.length > 0 ? st.tables.ports : null;
   const slots = st.tables.portSlots;
-  const hasHard = c.spreadHard.length > 0;
+  const hard = c.spreadHard;
+  const hasHard = hard.length > 0;
   const a = c.affinity;
-  const hasAffinityFilter = a.existingAnti.length + a.affinity.length + a.anti.length > 0;
+  const hasAffinityFilter = a.filterActive;
   const soft = c.spreadSoft;
   const C = soft.length;
+  const explicit = cls.spreadExplicit;
   const podCpu = cls.requests[0] as number;
   const podMem = cls.requests[1] as number;
   const nzCpu = cls.nonZeroCpu;
   const nzMem = cls.nonZeroMemory;
   const bestEffort = cls.bestEffort;
   const scoreIpa = a.scoreActive;
-  let feasible = 0;
+  const { node: eNode, pos: ePos, fit: eFit, ipa: eIpa, spread: eSpread, cap, stats, recEntry, recTotal } = b;
+  // Stats (see shardStats).
+  let maxTaint = 0;
+  let maxAffinity = 0;
+  let ipaMin = 0;
+  let ipaMax = 0;
+  let counted = 0;
+  const bucketed = C > 0 && c.bucketed;
+  const zCol = c.z >= 0 ? (soft[c.z] as SpreadCycle).col : null;
+  const hAt = c.h >= 0 ? c.h * cap : -1;
+  const zAt = c.z >= 0 ? c.z * cap : -1;
+  const hSoft = c.h >= 0 ? (soft[c.h] as SpreadCycle) : null;
+  const hCol = hSoft === null ? null : hSoft.col;
+  const hRow = hSoft !== null && hSoft.rows.length === 1 ? (hSoft.rows[0] as Int32Array) : null;
+  const zDom = c.z >= 0 ? (soft[c.z] as SpreadCycle).domCount : null;
+  const fast2 = C === 2 && hRow !== null && zDom !== null && zCol !== null;
+  if (bucketed) resetBuckets(stats, c.buckets);
+  // Speculative totals with the guessed normalisation (see scoreShard).
+  const speculate = guess !== null && guessUsable(guess);
+  const norm = speculate ? normalisation(c, guess) : null;
+  let records = 0;
+  let best = -Infinity;
+  let f = 0;
   let p = from;
   for (; p < to; p++) {
     let node = start + p;
     if (node >= N) node -= N;
     let reason = staticReason[node] as number;
-    if (reason === Fail.none && ports !== null && !nodePortsFit(ports, st.portSlot.subarray(node * slots, node * slots + slots), st.portCount[node] as number, cls.ports)) reason = Fail.ports;
     if (reason === Fail.none) {
-      const bits = fitFilter(st, cls, extra, node);
-      if (bits !== 0) reason = Fail.fit | (bits << 4);
-    }
-    if (reason === Fail.none && hasHard) {
-      const r = spreadFilter(st, c.spreadHard, node);
-      if (r !== 0) reason = Fail.spread | (r << 4);
-    }
-    if (reason === Fail.none && hasAffinityFilter) {
-      const r = affinityFilter(st, a, node);
-      if (r !== 0) reason = Fail.interPod | (r << 4);
+      if (ports !== null && !nodePortsFit(ports, st.portSlot, node * slots, st.portCount[node] as number, cls.ports)) reason = Fail.ports;
+      else {
+        const v = nodeVersion[node] as number;
+        let fc: number;
+        if (fitVersion[node] === v) fc = fitCode[node] as number;
+        else {
+          const aCpu = allocCpu[node] as number;
+          const aMem = allocMem[node] as number;
+          const rCpu = reqCpu[node] as number;
+          const rMem = reqMem[node] as number;
+          let bits = (podCount[node] as number) + 1 > (allocPods[node] as number) ? 1 : 0;
+          if (podCpu > 0 && podCpu > aCpu - rCpu) bits |= 2;
+          if (podMem > 0 && podMem > aMem - rMem) bits |= 4;
+          for (let x = 0; x < nExtra; x++) {
+            const r = extra[x] as number;
+            if ((cls.requests[r] as number) > (alloc[r * N + node] as number) - (requested[r * N + node] as number)) bits |= 2 << r;
+          }
+          if (bits !== 0) fc = -bits;
+          else {
+            const least = leastAllocatedCpuMemory((nonZeroCpu[node] as number) + nzCpu, aCpu, (nonZeroMem[node] as number) + nzMem, aMem);
+            const balanced = bestEffort ? 0 : balancedCpuMemory(rCpu + podCpu, aCpu, rMem + podMem, aMem);
+            fc = least * 128 + balanced;
+          }
+          fitCode[node] = fc;
+          fitVersion[node] = v;
+        }
+        if (fc < 0) reason = Fail.fit | (-fc << 4);
+        else {
+          let r = hasHard ? spreadFilter(hard, node) : 0;
+          if (r !== 0) reason = Fail.spread | (r << 4);
+          else {
+            r = hasAffinityFilter ? affinityFilter(a, node) : 0;
+            if (r !== 0) reason = Fail.interPod | (r << 4);
+            else {
+              // Feasible: the entry, its share of the stats, its speculative total.
+              eNode[f] = node;
+              ePos[f] = p;
+              eFit[f] = fc;
+              const ipaRaw = scoreIpa ? affinityRawScore(a, node) : 0;
+              eIpa[f] = ipaRaw;
+              const tc = taintCount[node] as number;
+              if (tc > maxTaint) maxTaint = tc;
+              const na = nodeAffinity[node] as number;
+              if (na > maxAffinity) maxAffinity = na;
+              if (ipaRaw < ipaMin) ipaMin = ipaRaw;
+              if (ipaRaw > ipaMax) ipaMax = ipaRaw;
+              if (C > 0) {
+                let ignored = false;
+                if (fast2) {
+                  // spreadCount for one hostname constraint over a single label set and one domain constraint, inlined.
+                  const dh = (hCol as Int32Array)[node] as number;
+                  const ch = dh === 0 ? -1 : ((hRow as Int32Array)[node] as number);
+                  const dz = (zCol as Int32Array)[node] as number;
+                  const cz = dz === 0 ? -1 : ((zDom as Int32Array)[dz] as number);
+                  eSpread[hAt + f] = ch;
+                  eSpread[zAt + f] = cz;
+                  ignored = explicit && (ch < 0 || cz < 0);
+                } else {
+                  for (let k = 0; k < C; k++) {
+                    const cnt = spreadCount(soft[k] as SpreadCycle, node);
+                    eSpread[k * cap + f] = cnt;
+                    if (cnt < 0 && explicit) ignored = true;
+                  }
+                }
+                if (!ignored) {
+                  counted++;
+                  if (bucketed) {
+                    const o = ST_BUCKETS + 3 * (zCol === null ? 0 : (zCol[node] as number));
+                    const hv = hAt >= 0 ? (eSpread[hAt + f] as number) : 0;
+                    stats[o] = 1;
+                    if (hv < (stats[o + 1] as number)) stats[o + 1] = hv;
+                    if (hv > (stats[o + 2] as number)) stats[o + 2] = hv;
+                  }
+                }
+              }
+              if (norm !== null) {
+                const total = entryTotal(norm, node, fc, ipaRaw, eSpread, f, cap);
+                if (total >= best) {
+                  best = total;
+                  recEntry[records] = f;
+                  recTotal[records] = total;
+                  records++;
+                }
+              }
+              f++;
+            }
+          }
+        }
+      }
     }
     reasons[p] = reason;
-    if (reason !== Fail.none) continue;
-    // Score (raw; normalization happens in decide, over the chosen nodes).
-    const e = base + feasible * S;
-    out[e + E_NODE] = node;
-    out[e + E_POS] = p;
-    const o = node * R;
-    const allocCpu = alloc[o] as number;
-    const allocMem = alloc[o + 1] as number;
-    out[e + E_FIT] = leastAllocatedCpuMemory((nonZero[node * 2] as number) + nzCpu, allocCpu, (nonZero[node * 2 + 1] as number) + nzMem, allocMem);
-    out[e + E_BALANCED] = bestEffort ? 0 : balancedCpuMemory((requested[o] as number) + podCpu, allocCpu, (requested[o + 1] as number) + podMem, allocMem);
-    out[e + E_IPA] = scoreIpa ? affinityRawScore(st, a, node) : 0;
-    for (let i = 0; i < C; i++) out[e + E_SPREAD + i] = spreadCount(st, soft[i] as SpreadCycle, node);
-    feasible++;
-    if (feasible >= numToFind) { p++; break; }
+    if (f >= numToFind) { p++; break; }
   }
-  return [p - from, feasible];
+  b.head[H_EXAMINED] = p - from;
+  b.head[H_FEASIBLE] = f;
+  b.head[H_RECORDS] = records;
+  stats[ST_MAX_TAINT] = maxTaint;
+  stats[ST_MAX_AFFINITY] = maxAffinity;
+  stats[ST_IPA_MIN] = ipaMin;
+  stats[ST_IPA_MAX] = ipaMax;
+  stats[ST_COUNTED] = counted;
+}
+
+/** A shard's range of positions in the rotated order. */
+export interface ShardRange {
+  from: number;
+  to: number;
+}
+
+/** The first numToFind feasible entries over the shards in order: how many of each, and how many positions that took. */
+export function takeShards(bufs: ShardBuf[], ranges: ShardRange[], numToFind: number, takes: Int32Array): { count: number; processed: number } {
+  let count = 0;
+  let processed = 0;
+  for (let w = 0; w < bufs.length; w++) {
+    const b = bufs[w] as ShardBuf;
+    const feasible = b.head[H_FEASIBLE] as number;
+    const take = Math.min(feasible, numToFind - count);
+    takes[w] = take;
+    count += take;
+    if (count >= numToFind && take > 0) {
+      processed += (b.pos[take - 1] as number) - (ranges[w] as ShardRange).from + 1;
+      for (let v = w + 1; v < bufs.length; v++) takes[v] = 0;
+      break;
+    }
+    processed += b.head[H_EXAMINED] as number;
+  }
+  return { count, processed };
+}
+
+/** Empties the spread buckets of a shard's stats: nothing seen, min +∞, max -∞. */
+function resetBuckets(stats: Float64Array, buckets: number): void {
+  for (let k = 0; k < buckets; k++) {
+    stats[ST_BUCKETS + 3 * k] = 0;
+    stats[ST_BUCKETS + 3 * k + 1] = Infinity;
+    stats[ST_BUCKETS + 3 * k + 2] = -Infinity;
+  }
+}
+
+/**
+ * The stats of a shard's first `take` entries: what filterShard accumulates
+ * in its fused pass, recomputed for a prefix when fewer entries are taken than
+ * a shard found.
+ */
+export function shardStats(c: Cycle, b: ShardBuf, take: number): void {
+  const s = b.stats;
+  const { taintCount, nodeAffinity } = c.stat;
+  const soft = c.spreadSoft;
+  const C = soft.length;
+  const explicit = c.cls.spreadExplicit;
+  const { cap, node: eNode, ipa: eIpa, spread: eSpread } = b;
+  let maxTaint = 0;
+  let maxAffinity = 0;
+  let ipaMin = 0;
+  let ipaMax = 0;
+  let counted = 0;
+  const bucketed = C > 0 && c.bucketed;
+  const zCol = c.z >= 0 ? (soft[c.z] as SpreadCycle).col : null;
+  const hAt = c.h >= 0 ? c.h * cap : -1;
+  if (bucketed) resetBuckets(s, c.buckets);
+  for (let i = 0; i < take; i++) {
+    const node = eNode[i] as number;
+    const t = taintCount[node] as number;
+    if (t > maxTaint) maxTaint = t;
+    const na = nodeAffinity[node] as number;
+    if (na > maxAffinity) maxAffinity = na;
+    const v = eIpa[i] as number;
+    if (v < ipaMin) ipaMin = v;
+    if (v > ipaMax) ipaMax = v;
+    if (C === 0) continue;
+    if (explicit) {
+      let ignored = false;
+      for (let k = 0; k < C; k++) if ((eSpread[k * cap + i] as number) < 0) { ignored = true; break; }
+      if (ignored) continue;
+    }
+    counted++;
+    if (bucketed) {
+      const o = ST_BUCKETS + 3 * (zCol === null ? 0 : (zCol[node] as number));
+      const hv = hAt >= 0 ? (eSpread[hAt + i] as number) : 0;
+      s[o] = 1;
+      if (hv < (s[o + 1] as number)) s[o + 1] = hv;
+      if (hv > (s[o + 2] as number)) s[o + 2] = hv;
+    }
+  }
+  s[ST_MAX_TAINT] = maxTaint;
+  s[ST_MAX_AFFINITY] = maxAffinity;
+  s[ST_IPA_MIN] = ipaMin;
+  s[ST_IPA_MAX] = ipaMax;
+  s[ST_COUNTED] = counted;
+}
+
+/** Per-thread scratch for spread's raw score of one node given per-constraint counts. */
+const countScratch = new Int32Array(64);
+const weightScratch = new Float64Array(64);
+const marksByState = new WeakMap<SchedState, Uint8Array>();
+
+/** The raw spread score of a node in bucket `bucket` with hostname count hv (bucketed cycles). */
+function bucketRaw(c: Cycle, weights: Float64Array, bucket: number, hv: number): number {
+  const soft = c.spreadSoft;
+  for (let k = 0; k < soft.length; k++) {
+    if (k === c.h) countScratch[k] = hv;
+    else countScratch[k] = bucket === 0 ? -1 : ((soft[k] as SpreadCycle).domCount as Int32Array)[bucket] as number;
+  }
+  return spreadRawScore(soft, c.cls.spreadExplicit, weights, countScratch, 0, 1);
+}
+
+/**
+ * The shards' stats (over their taken entries) into the global normalisation
+ * g: maxima for TaintToleration and NodeAffinity, InterPodAffinity's extremes,
+ * PodTopologySpread's weights log(size + 2) and extremes. Deterministic: shards
+ * are combined in order, and every value is an exact integer or computed by the
+ * same expression the single pass uses.
+ */
+export function mergeStats(st: SchedState, c: Cycle, bufs: ShardBuf[], takes: Int32Array, g: Float64Array): void {
+  let maxTaint = 0;
+  let maxAffinity = 0;
+  let ipaMin = 0;
+  let ipaMax = 0;
+  let counted = 0;
+  for (let w = 0; w < bufs.length; w++) {
+    if ((takes[w] as number) === 0) continue;
+    const s = (bufs[w] as ShardBuf).stats;
+    maxTaint = Math.max(maxTaint, s[ST_MAX_TAINT] as number);
+    maxAffinity = Math.max(maxAffinity, s[ST_MAX_AFFINITY] as number);
+    ipaMin = Math.min(ipaMin, s[ST_IPA_MIN] as number);
+    ipaMax = Math.max(ipaMax, s[ST_IPA_MAX] as number);
+    counted += s[ST_COUNTED] as number;
+  }
+  g[G_MAX_TAINT] = maxTaint;
+  g[G_MAX_AFFINITY] = maxAffinity;
+  g[G_IPA_MIN] = ipaMin;
+  g[G_IPA_MAX] = ipaMax;
+  const soft = c.spreadSoft;
+  const C = soft.length;
+  g[G_SPREAD_MIN] = Number.MAX_SAFE_INTEGER;
+  g[G_SPREAD_MAX] = 0;
+  if (C === 0) return;
+  const weights = weightScratch.subarray(0, C);
+  if (c.bucketed) {
+    let domains = 0;
+    const seen = (k: number): boolean => {
+      for (let w = 0; w < bufs.length; w++) if ((takes[w] as number) > 0 && (bufs[w] as ShardBuf).stats[ST_BUCKETS + 3 * k] === 1) return true;
+      return false;
+    };
+    for (let k = 0; k < c.buckets; k++) if (seen(k)) domains++;
+    for (let k = 0; k < C; k++) weights[k] = Math.log(((soft[k] as SpreadCycle).hostname ? counted : domains) + 2);
+    let min = Number.MAX_SAFE_INTEGER;
+    let max = 0;
+    for (let k = 0; k < c.buckets; k++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let w = 0; w < bufs.length; w++) {
+        if ((takes[w] as number) === 0) continue;
+        const s = (bufs[w] as ShardBuf).stats;
+        if (s[ST_BUCKETS + 3 * k] !== 1) continue;
+        lo = Math.min(lo, s[ST_BUCKETS + 3 * k + 1] as number);
+        hi = Math.max(hi, s[ST_BUCKETS + 3 * k + 2] as number);
+      }
+      if (lo === Infinity) continue;
+      const rLo = bucketRaw(c, weights, k, lo);
+      const rHi = bucketRaw(c, weights, k, hi);
+      if (rLo < min) min = rLo;
+      if (rHi > max) max = rHi;
+    }
+    g[G_SPREAD_MIN] = min;
+    g[G_SPREAD_MAX] = max;
+  } else {
+    spreadExtremesByPass(st, c, bufs, takes, counted, weights, g);
+  }
+  for (let k = 0; k < C; k++) g[G_WEIGHTS + k] = weights[k] as number;
+}
+
+/** The general case: distinct domains per constraint and raw extremes by a pass over the taken entries. */
+function spreadExtremesByPass(st: SchedState, c: Cycle, bufs: ShardBuf[], takes: Int32Array, counted: number, weights: Float64Array, g: Float64Array): void {
+  const soft = c.spreadSoft;
+  const C = soft.length;
+  const explicit = c.cls.spreadExplicit;
+  let marks = marksByState.get(st);
+  if (!marks) { marks = new Uint8Array(maxDomains(st)); marksByState.set(st, marks); }
+  const ignored = (b: ShardBuf, i: number): boolean => {
+    if (!explicit) return false;
+    for (let k = 0; k < C; k++) if ((b.spread[k * b.cap + i] as number) < 0) return true;
+    return false;
+  };
+  for (let k = 0; k < C; k++) {
+    const sc = soft[k] as SpreadCycle;
+    if (sc.hostname) { weights[k] = Math.log(counted + 2); continue; }
+    marks.fill(0);
+    let size = 0;
+    bufs.forEach((b, w) => {
+      for (let i = 0; i < (takes[w] as number); i++) {
+        if (ignored(b, i)) continue;
+        const d = sc.col[b.node[i] as number] as number;
+        if (marks[d] === 0) { marks[d] = 1; size++; }
+      }
+    });
+    weights[k] = Math.log(size + 2);
+  }
+  let min = Number.MAX_SAFE_INTEGER;
+  let max = 0;
+  bufs.forEach((b, w) => {
+    for (let i = 0; i < (takes[w] as number); i++) {
+      const raw = spreadRawScore(soft, explicit, weights, b.spread, i, b.cap);
+      if (raw < 0) continue;
+      if (raw < min) min = raw;
+      if (raw > max) max = raw;
+    }
+  });
+  g[G_SPREAD_MIN] = min;
+  g[G_SPREAD_MAX] = max;
+}
+
+/** Normalized 0-100 per score plugin, per entry: perPlugin[p * cap + i] in SCORE_PLUGINS order (explain, tests). */
+export type PerPlugin = Int32Array;
+
+/**
+ * NormalizeScore + weights over a shard's first `take` entries, fused with
+ * the first half of selectHost: the entries whose total is at least every
+ * earlier total of the shard (the only ones a running maximum over the whole
+ * rotated order can stop at) go to the records, in order.
+ */
+export function scoreShard(c: Cycle, b: ShardBuf, take: number, g: Float64Array, perPlugin: PerPlugin | null = null): void {
+  if (perPlugin !== null) { scoreShardPerPlugin(c, b, take, g, perPlugin); return; }
+  const norm = normalisation(c, g);
+  const { cap, node: eNode, fit: eFit, ipa: eIpa, spread: eSpread, recEntry, recTotal } = b;
+  let records = 0;
+  let best = -Infinity;
+  for (let i = 0; i < take; i++) {
+    const total = entryTotal(norm, eNode[i] as number, eFit[i] as number, eIpa[i] as number, eSpread, i, cap);
+    if (total >= best) {
+      best = total;
+      recEntry[records] = i;
+      recTotal[records] = total;
+      records++;
+    }
+  }
+  b.head[H_RECORDS] = records;
+}
+
+/** What a cycle's totals need from a normalisation g, read out once per pass. */
+interface Normalisation {
+  weighted: Int32Array;
+  scoreIpa: boolean;
+  ipaMin: number;
+  ipaMax: number;
+  soft: SpreadCycle[];
+  C: number;
+  explicit: boolean;
+  spreadMin: number;
+  spreadMax: number;
+  weights: Float64Array;
+  /** Two soft constraints (the system defaults): spreadRawScore unrolled. */
+  two: boolean;
+  w0: number;
+  w1: number;
+  k0: number;
+  k1: number;
+}
+
+function normalisation(c: Cycle, g: Float64Array): Normalisation {
+  const soft = c.spreadSoft;
+  const C = soft.length;
+  const weights = g.subarray(G_WEIGHTS, G_WEIGHTS + C);
+  const two = C === 2;
+  return {
+    weighted: weightedStatic(c.stat, g[G_MAX_TAINT] as number, g[G_MAX_AFFINITY] as number),
+    scoreIpa: c.affinity.scoreActive, ipaMin: g[G_IPA_MIN] as number, ipaMax: g[G_IPA_MAX] as number,
+    soft, C, explicit: c.cls.spreadExplicit, spreadMin: g[G_SPREAD_MIN] as number, spreadMax: g[G_SPREAD_MAX] as number, weights, two,
+    w0: two ? (weights[0] as number) : 0, w1: two ? (weights[1] as number) : 0,
+    k0: two ? (soft[0] as SpreadCycle).def.maxSkew - 1 : 0, k1: two ? (soft[1] as SpreadCycle).def.maxSkew - 1 : 0,
+  };
+}
+
+/** Σ weight × normalised score of one entry (fc: FitCache code, ipaRaw: raw InterPodAffinity, spread counts at eSpread[k * cap + i]). */
+function entryTotal(n: Normalisation, node: number, fc: number, ipaRaw: number, eSpread: Int32Array, i: number, cap: number): number {
+  let spread = 0;
+  if (n.two) {
+    // spreadRawScore for two constraints, the same arithmetic in the same order.
+    const c0 = eSpread[i] as number;
+    const c1 = eSpread[cap + i] as number;
+    let raw = -1;
+    if (!(n.explicit && (c0 < 0 || c1 < 0))) {
+      let score = 0;
+      if (c0 >= 0) score += c0 * n.w0 + n.k0;
+      if (c1 >= 0) score += c1 * n.w1 + n.k1;
+      raw = Math.round(score);
+    }
+    spread = spreadNormalized(raw, n.spreadMin, n.spreadMax);
+  } else if (n.C > 0) spread = spreadNormalized(spreadRawScore(n.soft, n.explicit, n.weights, eSpread, i, cap), n.spreadMin, n.spreadMax);
+  const ipa = n.scoreIpa ? affinityNormalized(ipaRaw, n.ipaMin, n.ipaMax) : 0;
+  return (n.weighted[node] as number) + FIT_WEIGHT * (fc >> 7) + PTS_WEIGHT * spread + IPA_WEIGHT * ipa + BALANCED_WEIGHT * (fc & 127);
+}
+
+/** scoreShard keeping every plugin's normalised score (explain, tests): the plain, unfused form. */
+function scoreShardPerPlugin(c: Cycle, b: ShardBuf, take: number, g: Float64Array, perPlugin: PerPlugin): void {
+  const { taintCount, nodeAffinity, image } = c.stat;
+  const soft = c.spreadSoft;
+  const C = soft.length;
+  const explicit = c.cls.spreadExplicit;
+  const scoreIpa = c.affinity.scoreActive;
+  const maxTaint = g[G_MAX_TAINT] as number;
+  const maxAffinity = g[G_MAX_AFFINITY] as number;
+  const weights = g.subarray(G_WEIGHTS, G_WEIGHTS + C);
+  const { cap } = b;
+  for (let i = 0; i < take; i++) {
+    const node = b.node[i] as number;
+    perPlugin[i] = maxTaint === 0 ? MAX_NODE_SCORE : MAX_NODE_SCORE - Math.trunc((MAX_NODE_SCORE * (taintCount[node] as number)) / maxTaint);
+    perPlugin[cap + i] = maxAffinity === 0 ? 0 : Math.trunc((MAX_NODE_SCORE * (nodeAffinity[node] as number)) / maxAffinity);
+    perPlugin[2 * cap + i] = (b.fit[i] as number) >> 7;
+    perPlugin[3 * cap + i] = C === 0 ? 0 : spreadNormalized(spreadRawScore(soft, explicit, weights, b.spread, i, cap), g[G_SPREAD_MIN] as number, g[G_SPREAD_MAX] as number);
+    perPlugin[4 * cap + i] = scoreIpa ? affinityNormalized(b.ipa[i] as number, g[G_IPA_MIN] as number, g[G_IPA_MAX] as number) : 0;
+    perPlugin[5 * cap + i] = (b.fit[i] as number) & 127;
+    perPlugin[6 * cap + i] = image[node] as number;
+  }
+}
+
+/**
+ * selectHost over the records of the shards in order: the highest total wins;
+ * ties are broken by reservoir sampling in rotated node order with the run's
+ * seeded RNG (upstream samples among the max-score nodes with math/rand, so its
+ * pick is not reproducible). Entries that are not records can neither win nor
+ * tie with the running maximum, so skipping them draws the very same random
+ * numbers as a pass over every node. Returns the chosen node.
+ */
+export function reduceRecords(bufs: ShardBuf[], takes: Int32Array, rng: () => number): number {
+  let best = -Infinity;
+  let bestNode = -1;
+  let ties = 0;
+  for (let w = 0; w < bufs.length; w++) {
+    if ((takes[w] as number) === 0) continue;
+    const b = bufs[w] as ShardBuf;
+    const n = b.head[H_RECORDS] as number;
+    const take = takes[w] as number;
+    for (let r = 0; r < n; r++) {
+      // Records are in entry order; those of the first `take` entries are the records of that prefix.
+      if ((b.recEntry[r] as number) >= take) break;
+      const t = b.recTotal[r] as number;
+      if (t > best) { best = t; bestNode = b.node[b.recEntry[r] as number] as number; ties = 1; }
+      else if (t === best) {
+        ties++;
+        if (Math.floor(rng() * ties) === 0) bestNode = b.node[b.recEntry[r] as number] as number;
+      }
+    }
+  }
+  return bestNode;
 }
 
 /** Upstream's numFeasibleNodesToFind; percentage 0 = adaptive (50 - nodes/125, at least 5%), ≥ 100 = all. */
@@ -214,121 +783,6 @@ export function numFeasibleNodesToFind(percentage: number, numAllNodes: number):
   return n < MIN_FEASIBLE_NODES ? MIN_FEASIBLE_NODES : n;
 }
 
-/** One shard: positions [from, from + examined) examined, `feasible` entries from out[base]. */
-export interface RangeResult {
-  from: number;
-  base: number;
-  examined: number;
-  feasible: number;
-}
-
-export interface Scored {
-  count: number;
-  /** Node index per chosen feasible node, in rotated order. */
-  nodes: Int32Array;
-  /** With `perPlugin` requested: normalized 0-100 score per plugin (before weight), per chosen node. */
-  perPlugin: Record<ScorePluginName, Int32Array>;
-  total: Float64Array;
-}
-
-interface Scratch {
-  nodes: Int32Array;
-  perPlugin: Record<ScorePluginName, Int32Array>;
-  total: Float64Array;
-  spread: Int32Array;
-  ipa: Int32Array;
-  spreadCounts: Int32Array;
-  marks: Int32Array;
-}
-const scratchByState = new WeakMap<SchedState, Scratch>();
-
-/** Reused per thread: a cycle allocates nothing proportional to the node count. */
-function scratchFor(st: SchedState): Scratch {
-  let s = scratchByState.get(st);
-  if (!s) {
-    const n = (): Int32Array => new Int32Array(st.N);
-    const perPlugin = Object.fromEntries(SCORE_PLUGINS.map(([name]) => [name, n()])) as Record<ScorePluginName, Int32Array>;
-    s = {
-      nodes: n(), perPlugin, total: new Float64Array(st.N), spread: n(), ipa: n(),
-      spreadCounts: new Int32Array(st.N * st.tables.maxSoftSpread), marks: new Int32Array(Math.max(...st.tables.topoDomains)),
-    };
-    scratchByState.set(st, s);
-  }
-  return s;
-}
-
-/**
- * NormalizeScore + weights over the chosen feasible nodes (entries at out[at[i]]),
- * fused into two passes. The returned arrays are per-thread scratch, valid until
- * the next call; perPlugin is filled only when asked for (explain, tests).
- */
-export function scoreChosen(st: SchedState, c: Cycle, out: Int32Array, at: Int32Array, count: number, perPluginWanted = false): Scored {
-  const sc = scratchFor(st);
-  const { nodes, total, spread, ipa } = sc;
-  const { taintCount, nodeAffinity, image } = c.stat;
-  const C = c.spreadSoft.length;
-  const counts = sc.spreadCounts;
-  let maxTaint = 0;
-  let maxAffinity = 0;
-  for (let i = 0; i < count; i++) {
-    const pos = at[i] as number;
-    const node = out[pos + E_NODE] as number;
-    nodes[i] = node;
-    const t = taintCount[node] as number;
-    if (t > maxTaint) maxTaint = t;
-    const na = nodeAffinity[node] as number;
-    if (na > maxAffinity) maxAffinity = na;
-    ipa[i] = out[pos + E_IPA] as number;
-    for (let k = 0; k < C; k++) counts[i * C + k] = out[pos + E_SPREAD + k] as number;
-  }
-  if (C > 0) spreadScores(st, c.spreadSoft, c.cls.spreadExplicit, nodes, count, counts, C, spread, sc.marks);
-  else spread.fill(0, 0, count);
-  if (c.affinity.scoreActive) affinityNormalize(ipa, count);
-  else ipa.fill(0, 0, count);
-  const pp = sc.perPlugin;
-  for (let i = 0; i < count; i++) {
-    const pos = at[i] as number;
-    const node = nodes[i] as number;
-    // helper.DefaultNormalizeScore: reversed for TaintToleration, plain for NodeAffinity.
-    const taint = maxTaint === 0 ? MAX_NODE_SCORE : MAX_NODE_SCORE - Math.trunc((MAX_NODE_SCORE * (taintCount[node] as number)) / maxTaint);
-    const affinity = maxAffinity === 0 ? 0 : Math.trunc((MAX_NODE_SCORE * (nodeAffinity[node] as number)) / maxAffinity);
-    const fit = out[pos + E_FIT] as number;
-    const balanced = out[pos + E_BALANCED] as number;
-    const img = image[node] as number;
-    total[i] = TAINT_TOLERATION_WEIGHT * taint + NODE_AFFINITY_WEIGHT * affinity + FIT_WEIGHT * fit + PTS_WEIGHT * (spread[i] as number)
-      + IPA_WEIGHT * (ipa[i] as number) + BALANCED_WEIGHT * balanced + IMAGE_LOCALITY_WEIGHT * img;
-    if (perPluginWanted) {
-      pp.TaintToleration[i] = taint;
-      pp.NodeAffinity[i] = affinity;
-      pp.NodeResourcesFit[i] = fit;
-      pp.PodTopologySpread[i] = spread[i] as number;
-      pp.InterPodAffinity[i] = ipa[i] as number;
-      pp.NodeResourcesBalancedAllocation[i] = balanced;
-      pp.ImageLocality[i] = img;
-    }
-  }
-  return { count, nodes, perPlugin: pp, total };
-}
-
-/**
- * selectHost: the highest total wins; ties are broken by reservoir sampling in
- * rotated node order with the run's seeded RNG (upstream samples among the
- * max-score nodes with math/rand, so its pick is not reproducible).
- */
-export function selectHost(total: Float64Array, count: number, rng: () => number): number {
-  let best = 0;
-  let ties = 1;
-  for (let i = 1; i < count; i++) {
-    const t = total[i] as number;
-    if (t > (total[best] as number)) { best = i; ties = 1; }
-    else if (t === total[best]) {
-      ties++;
-      if (Math.floor(rng() * ties) === 0) best = i;
-    }
-  }
-  return best;
-}
-
 export interface Decision {
   /** Chosen node index, or -1 when no node fits. */
   node: number;
@@ -337,35 +791,90 @@ export interface Decision {
   feasible: number;
   /** For an unschedulable pod: reason → node count. */
   reasons: Map<string, number> | null;
+  /** The guessed normalisation was wrong, so the shards were scored a second time. */
+  rescored: boolean;
 }
 
-/** The first numToFind feasible entries over the shards in order, and how many positions that took. */
-export function chooseFeasible(st: SchedState, out: Int32Array, shards: RangeResult[], numToFind: number): { at: Int32Array; count: number; processed: number } {
-  const S = entryStride(st);
-  let total = 0;
-  for (const sh of shards) total += sh.feasible;
-  const at = new Int32Array(Math.min(total, numToFind));
-  let count = 0;
-  let processed = 0;
-  for (const sh of shards) {
-    const take = Math.min(sh.feasible, numToFind - count);
-    for (let f = 0; f < take; f++) at[count++] = sh.base + f * S;
-    if (count >= numToFind) {
-      processed += (out[(at[count - 1] as number) + E_POS] as number) - sh.from + 1;
-      break;
-    }
-    processed += sh.examined;
+/**
+ * Per pod class, the normalisation its previous pod ended with: the guess
+ * every thread scores its shard with right after filtering, so that when the
+ * guess holds (the usual case: maxima and spread extremes move rarely) the
+ * records are already there and no second pass or rendezvous is needed.
+ * NaN until a class has had a pod.
+ */
+export class Guesses {
+  readonly values: Float64Array;
+  private readonly views: Float64Array[];
+  constructor(st: SchedState, buffer?: ArrayBuffer | SharedArrayBuffer) {
+    const L = globalBufLength(st);
+    const n = st.tables.classes.length;
+    this.values = new Float64Array(buffer ?? new ArrayBuffer(8 * L * Math.max(1, n)));
+    if (buffer === undefined) this.values.fill(Number.NaN);
+    this.views = Array.from({ length: n }, (_, k) => this.values.subarray(k * L, (k + 1) * L));
   }
-  return { at, count, processed };
+  static bytes(st: SchedState): number {
+    return 8 * globalBufLength(st) * Math.max(1, st.tables.classes.length);
+  }
+  for(c: Cycle): Float64Array {
+    return this.views[c.classId] as Float64Array;
+  }
 }
 
-/** Keeps the first numToFind feasible nodes in rotated order, scores them and picks one. */
-export function decide(st: SchedState, c: Cycle, out: Int32Array, reasons: Int32Array, shards: RangeResult[], numToFind: number, rng: () => number): Decision {
-  const { at, count, processed } = chooseFeasible(st, out, shards, numToFind);
-  if (count === 0) return { node: -1, processed, feasible: 0, reasons: aggregateReasons(st, reasons, shards) };
-  if (count === 1) return { node: out[(at[0] as number) + E_NODE] as number, processed, feasible: 1, reasons: null };
-  const scored = scoreChosen(st, c, out, at, count);
-  return { node: scored.nodes[selectHost(scored.total, count, rng)] as number, processed, feasible: count, reasons: null };
+/** The normalisation values a cycle's totals depend on are all equal (a NaN guess never is). */
+function sameNormalisation(c: Cycle, a: Float64Array, b: Float64Array): boolean {
+  const L = G_WEIGHTS + c.spreadSoft.length;
+  for (let k = 0; k < L; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Whether a guess can be scored with at all. */
+export function guessUsable(guess: Float64Array): boolean {
+  return !Number.isNaN(guess[0]);
+}
+
+/**
+ * Everything after filterShard (+ shardStats and scoreShard with the guess,
+ * when usable), for shards already filtered: take, stats where fewer entries
+ * were taken than found, merge, score again only if the guess was wrong
+ * (`scoreAll` scores every shard with a take; the pool runs it on the
+ * workers), select, and remember the normalisation as the next guess.
+ */
+export function decide(
+  st: SchedState, c: Cycle, bufs: ShardBuf[], ranges: ShardRange[], reasons: Int32Array, numToFind: number, rng: () => number,
+  takes: Int32Array, g: Float64Array, guess: Float64Array, scoreAll: () => void,
+): Decision {
+  const { count, processed } = takeShards(bufs, ranges, numToFind, takes);
+  if (count === 0) return { node: -1, processed, feasible: 0, reasons: aggregateReasons(st, reasons, bufs, ranges), rescored: false };
+  if (count === 1) {
+    for (let w = 0; w < bufs.length; w++) if ((takes[w] as number) > 0) return { node: (bufs[w] as ShardBuf).node[0] as number, processed, feasible: 1, reasons: null, rescored: false };
+  }
+  // Each shard computed its stats over all its feasible entries; recompute where fewer were taken.
+  for (let w = 0; w < bufs.length; w++) {
+    const b = bufs[w] as ShardBuf;
+    const take = takes[w] as number;
+    if (take > 0 && take < (b.head[H_FEASIBLE] as number)) shardStats(c, b, take);
+  }
+  mergeStats(st, c, bufs, takes, g);
+  const rescored = !sameNormalisation(c, g, guess);
+  if (rescored) {
+    scoreAll();
+    guess.set(g);
+  }
+  return { node: reduceRecords(bufs, takes, rng), processed, feasible: count, reasons: null, rescored };
+}
+
+/**
+ * A thread's whole FILTER step on its shard: Filter + raw Score, the shard's
+ * stats, and the totals with the class's guessed normalisation.
+ */
+export function filterAndGuess(ctx: ThreadCtx, c: Cycle, start: number, range: ShardRange, numToFind: number, b: ShardBuf, reasons: Int32Array, guess: Float64Array): void {
+  filterShard(ctx, c, start, range.from, range.to, numToFind, b, reasons, guess);
+}
+
+
+/** Feasible entries a shard found in its last filterShard. */
+export function shardFeasibleCount(b: ShardBuf): number {
+  return b.head[H_FEASIBLE] as number;
 }
 
 /** The upstream reason strings for a failure code. */
@@ -392,13 +901,25 @@ export function reasonStrings(st: SchedState, code: number): string[] {
   }
 }
 
-function aggregateReasons(st: SchedState, reasons: Int32Array, shards: RangeResult[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const sh of shards) {
-    for (let p = sh.from; p < sh.from + sh.examined; p++) {
-      for (const r of reasonStrings(st, reasons[p] as number)) m.set(r, (m.get(r) ?? 0) + 1);
+function aggregateReasons(st: SchedState, reasons: Int32Array, bufs: ShardBuf[], ranges: ShardRange[]): Map<string, number> {
+  // Count failure codes first, in runs: a handful of distinct codes stand for thousands of nodes.
+  const codes = new Map<number, number>();
+  bufs.forEach((b, w) => {
+    const from = (ranges[w] as ShardRange).from;
+    const to = from + (b.head[H_EXAMINED] as number);
+    let run = 0;
+    let code = 0;
+    for (let p = from; p < to; p++) {
+      const x = reasons[p] as number;
+      if (x === code) { run++; continue; }
+      if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
+      code = x;
+      run = 1;
     }
-  }
+    if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
+  });
+  const m = new Map<string, number>();
+  for (const [code, n] of codes) for (const r of reasonStrings(st, code)) m.set(r, (m.get(r) ?? 0) + n);
   return m;
 }
 

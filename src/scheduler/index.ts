@@ -1,5 +1,5 @@
 // The scheduler benchmark's public surface: build a synthetic (or given)
-// cluster, schedule its pending pods on the reference path or the piscina pool,
+// cluster, schedule its pending pods on the reference path or the shard workers (pool.ts),
 // and summarize what happened.
 import { summarize } from '../stats/summary.js';
 import type { Summary } from '../stats/summary.js';
@@ -23,7 +23,7 @@ export interface RunSpec {
   workload: Workload;
   nodes: number;
   pods: number;
-  /** 0 = single-threaded reference path; ≥ 1 = piscina pool with that many workers. */
+  /** 0 = single-threaded reference path; N ≥ 1 = N threads over node shards (main + N - 1 persistent workers). */
   workers: number;
   /** 0 = adaptive, 100 = all nodes. */
   percentage: number;

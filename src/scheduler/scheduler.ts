@@ -5,9 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../stats/summary.js';
 import { createThreadCtx } from './context.js';
-import type { Decision, RangeResult } from './framework.js';
-import { decide, entryStride, evaluateRange, fitErrorMessage, numFeasibleNodesToFind, prepareCycle } from './framework.js';
-import type { Cycle } from './framework.js';
+import type { Decision, ShardRange } from './framework.js';
+import { decide, filterAndGuess, fitErrorMessage, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes } from './framework.js';
 import type { SchedState } from './state.js';
 import { commitPod } from './state.js';
 
@@ -36,6 +35,8 @@ export interface ScheduleResult {
   unschedulable: Unschedulable[];
   /** Σ over unschedulable pods: reason → node count. */
   reasonTotals: Map<string, number>;
+  /** Cycles whose guessed normalisation was wrong (scored twice). */
+  rescored: number;
 }
 
 /** Everything after Filter/Score: decide, commit, advance the start index, record. */
@@ -46,7 +47,8 @@ export class CycleRecorder {
   readonly reasonTotals = new Map<string, number>();
   nextStart = 0;
   scheduled = 0;
-  private readonly rng: () => number;
+  rescored = 0;
+  readonly rng: () => number;
 
   constructor(private readonly st: SchedState, count: number, seed: number) {
     this.placements = new Int32Array(count);
@@ -54,31 +56,36 @@ export class CycleRecorder {
     this.rng = mulberry32(seed);
   }
 
-  finish(i: number, c: Cycle, out: Int32Array, reasons: Int32Array, shards: RangeResult[], numToFind: number, t0: number): Decision {
-    const d = decide(this.st, c, out, reasons, shards, numToFind, this.rng);
-    if (d.node >= 0) commitPod(this.st, c.pod, d.node);
+  /** Commits a decision, advances the start index and records the cycle. */
+  finish(i: number, pod: number, d: Decision, t0: number): void {
+    if (d.node >= 0) commitPod(this.st, pod, d.node);
     else if (d.reasons) {
-      this.unschedulable.push({ pod: c.pod, message: fitErrorMessage(this.st.N, d.reasons) });
+      this.unschedulable.push({ pod, message: fitErrorMessage(this.st.N, d.reasons) });
       for (const [r, n] of d.reasons) this.reasonTotals.set(r, (this.reasonTotals.get(r) ?? 0) + n);
     }
+    if (d.rescored) this.rescored++;
     this.nextStart = (this.nextStart + d.processed) % this.st.N;
     this.placements[i] = d.node;
     this.latenciesMs[i] = performance.now() - t0;
     this.scheduled = i + 1;
-    return d;
   }
 
   result(elapsedMs: number): ScheduleResult {
     const n = this.scheduled;
-    return { scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs, unschedulable: this.unschedulable, reasonTotals: this.reasonTotals };
+    return { scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs, unschedulable: this.unschedulable, reasonTotals: this.reasonTotals, rescored: this.rescored };
   }
 }
 
-/** Single-threaded reference: Filter + Score over all nodes in one range on the calling thread. */
+/** Single-threaded reference: Filter + Score over all nodes as one shard on the calling thread. */
 export function scheduleReference(st: SchedState, pending: number[], opts: ScheduleOptions): ScheduleResult {
   const ctx = createThreadCtx(st);
-  const out = new Int32Array(st.N * entryStride(st));
+  const buf = shardBuf(st, new ArrayBuffer(shardBufBytes(st, st.N)), st.N);
+  const bufs = [buf];
+  const ranges: ShardRange[] = [{ from: 0, to: st.N }];
+  const takes = new Int32Array(1);
+  const g = new Float64Array(globalBufLength(st));
   const reasons = new Int32Array(st.N);
+  const guesses = new Guesses(st);
   const rec = new CycleRecorder(st, pending.length, opts.seed);
   const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
   const began = performance.now();
@@ -88,8 +95,10 @@ export function scheduleReference(st: SchedState, pending: number[], opts: Sched
     const t0 = performance.now();
     if (t0 > deadline) break;
     const c = prepareCycle(ctx, pod);
-    const [examined, feasible] = evaluateRange(ctx, c, rec.nextStart, 0, st.N, numToFind, out, 0, reasons);
-    rec.finish(i, c, out, reasons, [{ from: 0, base: 0, examined, feasible }], numToFind, t0);
+    const guess = guesses.for(c);
+    filterAndGuess(ctx, c, rec.nextStart, ranges[0] as ShardRange, numToFind, buf, reasons, guess);
+    const d = decide(st, c, bufs, ranges, reasons, numToFind, rec.rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
+    rec.finish(i, pod, d, t0);
   }
   return rec.result(performance.now() - began);
 }

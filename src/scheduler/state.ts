@@ -115,7 +115,8 @@ export interface SchedState {
   N: number;
   R: number;
   LS: number;
-  // node, static
+  // node, static. Resource columns are column-major (alloc[r * N + node]) so the
+  // hot loops read cpu and memory as two dense columns.
   alloc: Float64Array;
   allocPods: Int32Array;
   unschedulable: Uint8Array;
@@ -133,9 +134,13 @@ export interface SchedState {
   /** topo[k * N + node]: domain id of node for topology key k (0 = absent). */
   topo: Int32Array;
   // node, dynamic
+  /** requested[r * N + node]. */
   requested: Float64Array;
+  /** nonZero[node] cpu, nonZero[N + node] memory: requests with upstream's non-zero defaults, for LeastAllocated. */
   nonZero: Float64Array;
   podCount: Int32Array;
+  /** Bumped on every commit to the node: per-thread caches of node-dependent values check it. */
+  nodeVersion: Int32Array;
   portCount: Int32Array;
   portSlot: Int32Array;
   /** lsNode[ls * N + node]: placed pods of label set ls on node. */
@@ -355,7 +360,7 @@ export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
     for (const [r, v] of Object.entries(n.allocatable)) {
       if (!Number.isFinite(v) || v < 0) throw new InputError(subject, `allocatable ${r} must be a non-negative number, got ${v}`);
       if (r === 'pods') allocPods[i] = v;
-      else alloc[i * R + resources.id(r)] = v;
+      else alloc[resources.id(r) * N + i] = v;
     }
     unschedulable[i] = n.unschedulable ? 1 : 0;
     labelStart[i] = li;
@@ -401,6 +406,7 @@ export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
   sab(buffers, 'requested', Float64Array, N * R);
   sab(buffers, 'nonZero', Float64Array, N * 2);
   sab(buffers, 'podCount', Int32Array, N);
+  sab(buffers, 'nodeVersion', Int32Array, N);
   sab(buffers, 'portCount', Int32Array, N);
   sab(buffers, 'portSlot', Int32Array, N * portSlots);
   sab(buffers, 'lsNode', Int32Array, LS * N);
@@ -432,7 +438,7 @@ export function attachState(tables: SchedTables, buffers: SchedBuffers): SchedSt
     labelStart: i32('labelStart'), labelKey: i32('labelKey'), labelVal: i32('labelVal'),
     taintStart: i32('taintStart'), taintKey: i32('taintKey'), taintVal: i32('taintVal'), taintEffect: u8('taintEffect'),
     imageStart: i32('imageStart'), imageId: i32('imageId'), imageSize: f64('imageSize'), imageNumNodes: i32('imageNumNodes'),
-    topo: i32('topo'), requested: f64('requested'), nonZero: f64('nonZero'), podCount: i32('podCount'),
+    topo: i32('topo'), requested: f64('requested'), nonZero: f64('nonZero'), podCount: i32('podCount'), nodeVersion: i32('nodeVersion'),
     portCount: i32('portCount'), portSlot: i32('portSlot'), lsNode: i32('lsNode'), lsDom: i32('lsDom'), lsDomOff: i32('lsDomOff'),
     termDom: i32('termDom'), termDomOff: i32('termDomOff'), podClass: i32('podClass'), podNode: i32('podNode'),
   };
@@ -442,10 +448,11 @@ export function attachState(tables: SchedTables, buffers: SchedBuffers): SchedSt
 export function commitPod(st: SchedState, pod: number, node: number): void {
   const { N, R, tables } = st;
   const c = tables.classes[st.podClass[pod] as number] as PodClass;
-  for (let r = 0; r < R; r++) st.requested[node * R + r] = (st.requested[node * R + r] as number) + (c.requests[r] as number);
-  st.nonZero[node * 2] = (st.nonZero[node * 2] as number) + c.nonZeroCpu;
-  st.nonZero[node * 2 + 1] = (st.nonZero[node * 2 + 1] as number) + c.nonZeroMemory;
+  for (let r = 0; r < R; r++) st.requested[r * N + node] = (st.requested[r * N + node] as number) + (c.requests[r] as number);
+  st.nonZero[node] = (st.nonZero[node] as number) + c.nonZeroCpu;
+  st.nonZero[N + node] = (st.nonZero[N + node] as number) + c.nonZeroMemory;
   st.podCount[node] = (st.podCount[node] as number) + 1;
+  st.nodeVersion[node] = (st.nodeVersion[node] as number) + 1;
   for (const p of c.ports) {
     const n = st.portCount[node] as number;
     if (n >= tables.portSlots) throw new Error(`node ${tables.nodeNames[node]}: more than ${tables.portSlots} host ports in use`);

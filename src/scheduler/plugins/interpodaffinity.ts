@@ -9,7 +9,7 @@
 // (hardPodAffinityWeight 1) and preferred (anti-)affinity against the incoming
 // pod; normalized by (s - min) / (max - min) with min ≤ 0 ≤ max.
 import type { ThreadCtx } from '../context.js';
-import { domainCounts, matchingLabelSets, memoize } from '../context.js';
+import { domainCounts, matchingLabelSets, memoClass } from '../context.js';
 import { matchLabelSelector } from '../labels.js';
 import type { IncomingTerm, PodClass, SchedState, TermDef } from '../state.js';
 import { TermKind } from '../state.js';
@@ -21,10 +21,17 @@ export const REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing po
 export const REASON_AFFINITY = "node(s) didn't match pod affinity rules";
 export const REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 
-/** Per topology key, a value per domain (domain 0, "label absent", never counts). */
+/**
+ * Per topology key, a value per domain; `col` is the key's topology column
+ * (domain id per node). Domain 0 ("label absent") never counts: readers skip
+ * it, because `arr` may be a read-only view into the shared counts.
+ */
 export interface KeyedDomains {
   k: number;
+  col: Int32Array;
   arr: Int32Array;
+  /** arr is this cycle's own copy (may be summed into), not a shared view. */
+  owned: boolean;
 }
 
 export interface AffinityCycle {
@@ -36,6 +43,8 @@ export interface AffinityCycle {
   anti: KeyedDomains[];
   score: KeyedDomains[];
   scoreActive: boolean;
+  /** Any of the three filter lists is non-empty. */
+  filterActive: boolean;
 }
 
 interface ExistingTerms {
@@ -49,7 +58,7 @@ function termSelects(term: { namespaces: string[]; selector: TermDef['selector']
 
 /** Placed-pod terms that select pods of this label set, grouped by what they do. */
 function existingTermsFor(ctx: ThreadCtx, cls: PodClass): ExistingTerms {
-  return memoize(ctx, `ipa-existing:${cls.labelSet}`, () => {
+  return memoClass(ctx, 'ipa-existing', cls.labelSet, () => {
     const out: ExistingTerms = { requiredAnti: [], scoring: [] };
     ctx.st.tables.terms.forEach((t, i) => {
       if (!termSelects(t, cls)) return;
@@ -67,13 +76,28 @@ function termDomains(st: SchedState, t: number): Int32Array {
   return st.termDom.subarray(off, st.termDomOff[t + 1] as number);
 }
 
-function accumulate(list: KeyedDomains[], st: SchedState, k: number, src: ArrayLike<number>, mult: number): void {
-  let e = list.find((x) => x.k === k);
+/** Adds mult × src into the list's entry for key k; a lone term with mult 1 keeps a view of src (no copy). */
+function accumulate(ctx: ThreadCtx, list: KeyedDomains[], k: number, src: Int32Array, mult: number): void {
+  const e = list.find((x) => x.k === k);
   if (!e) {
-    e = { k, arr: new Int32Array(st.tables.topoDomains[k] as number) };
-    list.push(e);
+    if (mult === 1) { list.push({ k, col: ctx.topoCols[k] as Int32Array, arr: src, owned: false }); return; }
+    const arr = new Int32Array(src.length);
+    for (let d = 1; d < arr.length; d++) arr[d] = mult * (src[d] as number);
+    list.push({ k, col: ctx.topoCols[k] as Int32Array, arr, owned: true });
+    return;
   }
+  if (!e.owned) { e.arr = Int32Array.from(e.arr); e.owned = true; }
   for (let d = 1; d < e.arr.length; d++) e.arr[d] = (e.arr[d] as number) + mult * (src[d] as number);
+}
+
+function anyPositive(arr: Int32Array): boolean {
+  for (let d = 1; d < arr.length; d++) if ((arr[d] as number) > 0) return true;
+  return false;
+}
+
+function anyNonZero(arr: Int32Array): boolean {
+  for (let d = 1; d < arr.length; d++) if (arr[d] !== 0) return true;
+  return false;
 }
 
 function intersect(a: Int32Array, b: Int32Array): Int32Array {
@@ -91,7 +115,7 @@ interface AffinityPlan {
 }
 
 function plan(ctx: ThreadCtx, classId: number, cls: PodClass): AffinityPlan {
-  return memoize(ctx, `ipa-plan:${classId}`, () => {
+  return memoClass(ctx, 'ipa-plan', classId, () => {
     const sets = (t: IncomingTerm): Int32Array => matchingLabelSets(ctx, t.namespaces, t.selector);
     let all: Int32Array | null = null;
     for (const t of cls.affinityRequired) all = all === null ? sets(t) : intersect(all, sets(t));
@@ -107,60 +131,58 @@ export function prepareAffinity(ctx: ThreadCtx, classId: number, cls: PodClass):
   const { st } = ctx;
   const existing = existingTermsFor(ctx, cls);
   const p = plan(ctx, classId, cls);
-  const c: AffinityCycle = { existingAnti: [], affinity: [], affinityAnyExists: false, selfMatchesAll: p.selfMatchesAll, anti: [], score: [], scoreActive: false };
-  for (const t of existing.requiredAnti) accumulate(c.existingAnti, st, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), 1);
+  const c: AffinityCycle = { existingAnti: [], affinity: [], affinityAnyExists: false, selfMatchesAll: p.selfMatchesAll, anti: [], score: [], scoreActive: false, filterActive: false };
+  for (const t of existing.requiredAnti) accumulate(ctx, c.existingAnti, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), 1);
   for (const t of cls.affinityRequired) {
     const arr = domainCounts(st, t.topoKey, p.affinityAll);
-    arr[0] = 0;
-    if (arr.some((v) => v > 0)) c.affinityAnyExists = true;
-    c.affinity.push({ k: t.topoKey, arr });
+    if (anyPositive(arr)) c.affinityAnyExists = true;
+    c.affinity.push({ k: t.topoKey, col: ctx.topoCols[t.topoKey] as Int32Array, arr, owned: false });
   }
   cls.antiAffinityRequired.forEach((t, i) => {
-    const arr = domainCounts(st, t.topoKey, p.anti[i] as Int32Array);
-    arr[0] = 0;
-    c.anti.push({ k: t.topoKey, arr });
+    c.anti.push({ k: t.topoKey, col: ctx.topoCols[t.topoKey] as Int32Array, arr: domainCounts(st, t.topoKey, p.anti[i] as Int32Array), owned: false });
   });
-  cls.affinityPreferred.forEach((t, i) => accumulate(c.score, st, t.topoKey, domainCounts(st, t.topoKey, p.preferred[i] as Int32Array), t.weight));
-  cls.antiAffinityPreferred.forEach((t, i) => accumulate(c.score, st, t.topoKey, domainCounts(st, t.topoKey, p.antiPreferred[i] as Int32Array), -t.weight));
-  for (const { t, mult } of existing.scoring) accumulate(c.score, st, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), mult);
-  c.scoreActive = c.score.some((e) => e.arr.some((v) => v !== 0));
+  cls.affinityPreferred.forEach((t, i) => accumulate(ctx, c.score, t.topoKey, domainCounts(st, t.topoKey, p.preferred[i] as Int32Array), t.weight));
+  cls.antiAffinityPreferred.forEach((t, i) => accumulate(ctx, c.score, t.topoKey, domainCounts(st, t.topoKey, p.antiPreferred[i] as Int32Array), -t.weight));
+  for (const { t, mult } of existing.scoring) accumulate(ctx, c.score, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), mult);
+  c.scoreActive = c.score.some((e) => anyNonZero(e.arr));
+  c.filterActive = c.existingAnti.length + c.affinity.length + c.anti.length > 0;
   return c;
 }
 
 /** Filter: 0 fits, 1 existing pods' anti-affinity, 2 affinity, 3 anti-affinity. */
-export function affinityFilter(st: SchedState, c: AffinityCycle, node: number): number {
-  const { N } = st;
-  for (const e of c.existingAnti) if ((e.arr[st.topo[e.k * N + node] as number] as number) > 0) return 1;
+export function affinityFilter(c: AffinityCycle, node: number): number {
+  for (const e of c.existingAnti) {
+    const d = e.col[node] as number;
+    if (d !== 0 && (e.arr[d] as number) > 0) return 1;
+  }
   if (c.affinity.length > 0) {
     let podsExist = true;
     for (const e of c.affinity) {
-      const d = st.topo[e.k * N + node] as number;
+      const d = e.col[node] as number;
       if (d === 0) return 2;
       if ((e.arr[d] as number) <= 0) podsExist = false;
     }
     if (!podsExist && !(!c.affinityAnyExists && c.selfMatchesAll)) return 2;
   }
-  for (const e of c.anti) if ((e.arr[st.topo[e.k * N + node] as number] as number) > 0) return 3;
+  for (const e of c.anti) {
+    const d = e.col[node] as number;
+    if (d !== 0 && (e.arr[d] as number) > 0) return 3;
+  }
   return 0;
 }
 
 /** Score (raw) for one node. */
-export function affinityRawScore(st: SchedState, c: AffinityCycle, node: number): number {
-  const { N } = st;
+export function affinityRawScore(c: AffinityCycle, node: number): number {
   let s = 0;
-  for (const e of c.score) s += e.arr[st.topo[e.k * N + node] as number] as number;
+  for (const e of c.score) {
+    const d = e.col[node] as number;
+    if (d !== 0) s += e.arr[d] as number;
+  }
   return s;
 }
 
-/** NormalizeScore in place. */
-export function affinityNormalize(scores: Int32Array, count: number): void {
-  let max = 0;
-  let min = 0;
-  for (let i = 0; i < count; i++) {
-    const s = scores[i] as number;
-    if (s > max) max = s;
-    if (s < min) min = s;
-  }
+/** NormalizeScore for one raw score, given the extremes over the scored nodes (min ≤ 0 ≤ max). */
+export function affinityNormalized(raw: number, min: number, max: number): number {
   const diff = max - min;
-  for (let i = 0; i < count; i++) scores[i] = diff > 0 ? Math.trunc(MAX_NODE_SCORE * (((scores[i] as number) - min) / diff)) : 0;
+  return diff > 0 ? Math.trunc(MAX_NODE_SCORE * ((raw - min) / diff)) : 0;
 }

@@ -9,11 +9,11 @@ export function portsConflict(a: PortKey, b: PortKey): boolean {
   return a.port === b.port && a.protocol === b.protocol && (a.hostIP === '' || b.hostIP === '' || a.hostIP === b.hostIP);
 }
 
-/** used: port key ids in use on the node; wanted: the pod's. */
-export function nodePortsFit(ports: PortKey[], used: ArrayLike<number>, usedCount: number, wanted: number[]): boolean {
+/** used[at … at + usedCount): port key ids in use on the node; wanted: the pod's. */
+export function nodePortsFit(ports: PortKey[], used: Int32Array, at: number, usedCount: number, wanted: number[]): boolean {
   for (const w of wanted) {
     const pw = ports[w] as PortKey;
-    for (let i = 0; i < usedCount; i++) if (portsConflict(pw, ports[used[i] as number] as PortKey)) return false;
+    for (let i = 0; i < usedCount; i++) if (portsConflict(pw, ports[used[at + i] as number] as PortKey)) return false;
   }
   return true;
 }

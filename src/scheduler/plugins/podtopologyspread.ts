@@ -9,7 +9,7 @@
 // nodes are not eligible (node affinity, missing keys) it sums eligible nodes
 // one by one instead, so the counts are exactly upstream's.
 import type { ThreadCtx } from '../context.js';
-import { allNodeLabels, domainCounts, matchingLabelSets, memoize } from '../context.js';
+import { allNodeLabels, domainCounts, matchingLabelSets, memoClass, memoize } from '../context.js';
 import { matchLabelSelector, matchRequiredNodeAffinity, signature } from '../labels.js';
 import type { PodClass, SchedState, SpreadDef } from '../state.js';
 import { LABEL_HOSTNAME } from '../types.js';
@@ -23,10 +23,16 @@ export interface SpreadCycle {
   def: SpreadDef;
   sets: Int32Array;
   hostname: boolean;
+  /** The constraint key's topology column: domain id per node (0 = label absent). */
+  col: Int32Array;
   /** Matching pods per domain over eligible nodes; null for a soft hostname constraint (counted per node). */
   domCount: Int32Array | null;
+  /** For a soft hostname constraint: the per-node pod count rows of the matching label sets. */
+  rows: Int32Array[];
   minMatch: number;
   selfMatch: number;
+  /** Filter: a domain with more than this many matching pods would exceed maxSkew (maxSkew + min - self). */
+  limit: number;
 }
 
 interface Eligibility {
@@ -80,7 +86,7 @@ interface SpreadPlan {
 
 /** What a class's constraints select: fixed for the run, so computed once per class and thread. */
 function plan(ctx: ThreadCtx, classId: number, cls: PodClass, hard: boolean): SpreadPlan {
-  return memoize(ctx, `pts-plan:${hard ? 'h' : 's'}:${classId}`, () => {
+  return memoClass(ctx, hard ? 'pts-plan-hard' : 'pts-plan-soft', classId, () => {
     const defs = hard ? cls.spreadHard : cls.spreadSoft;
     return { elig: eligibility(ctx, cls, defs, hard || cls.spreadExplicit), sets: defs.map((d) => matchingLabelSets(ctx, [cls.namespace], d.selector)) };
   });
@@ -98,7 +104,10 @@ export function prepareSpreadFilter(ctx: ThreadCtx, classId: number, cls: PodCla
     for (const d of present) if ((domCount[d] as number) < min) min = domCount[d] as number;
     if (present.length < def.minDomains) min = 0;
     const selfMatch = matchLabelSelector(def.selector, cls.labels) ? 1 : 0;
-    return { def, sets, hostname: ctx.st.tables.topoKeys[def.topoKey] === LABEL_HOSTNAME, domCount, minMatch: min, selfMatch };
+    return {
+      def, sets, hostname: ctx.st.tables.topoKeys[def.topoKey] === LABEL_HOSTNAME, col: ctx.topoCols[def.topoKey] as Int32Array,
+      domCount, rows: [], minMatch: min, selfMatch, limit: def.maxSkew + min - selfMatch,
+    };
   });
 }
 
@@ -109,79 +118,55 @@ export function prepareSpreadScore(ctx: ThreadCtx, classId: number, cls: PodClas
   return cls.spreadSoft.map((def, i) => {
     const sets = allSets[i] as Int32Array;
     const hostname = ctx.st.tables.topoKeys[def.topoKey] === LABEL_HOSTNAME;
-    return { def, sets, hostname, domCount: hostname ? null : countOverEligible(ctx.st, def.topoKey, sets, elig), minMatch: 0, selfMatch: 0 };
+    return {
+      def, sets, hostname, col: ctx.topoCols[def.topoKey] as Int32Array,
+      domCount: hostname ? null : countOverEligible(ctx.st, def.topoKey, sets, elig),
+      rows: hostname ? Array.from(sets, (ls) => ctx.lsRows[ls] as Int32Array) : [], minMatch: 0, selfMatch: 0, limit: 0,
+    };
   });
 }
 
 /** Filter: 0 fits, 1 missing topology label, 2 skew exceeded. */
-export function spreadFilter(st: SchedState, hard: SpreadCycle[], node: number): number {
-  const { N } = st;
+export function spreadFilter(hard: SpreadCycle[], node: number): number {
   for (const c of hard) {
-    const d = st.topo[c.def.topoKey * N + node] as number;
+    const d = c.col[node] as number;
     if (d === 0) return 1;
-    if ((c.domCount as Int32Array)[d]! + c.selfMatch - c.minMatch > c.def.maxSkew) return 2;
+    if (((c.domCount as Int32Array)[d] as number) > c.limit) return 2;
   }
   return 0;
 }
 
 /** Score's count for one soft constraint on node; -1 when the node lacks the key. */
-export function spreadCount(st: SchedState, c: SpreadCycle, node: number): number {
-  const { N } = st;
-  const d = st.topo[c.def.topoKey * N + node] as number;
+export function spreadCount(c: SpreadCycle, node: number): number {
+  const d = c.col[node] as number;
   if (d === 0) return -1;
   if (c.domCount !== null) return c.domCount[d] as number;
   let n = 0;
-  for (const ls of c.sets) n += st.lsNode[ls * N + node] as number;
+  for (const row of c.rows) n += row[node] as number;
   return n;
 }
 
 /**
- * Score + NormalizeScore over the scored nodes. counts[i * C + c] is
- * spreadCount for node nodes[i] and soft constraint c. Writes 0-100 into out.
- * `marks` is scratch of at least max(topoDomains) entries.
+ * The raw score of one node from its per-constraint counts (counts[c * stride]),
+ * given each constraint's weight log(size + 2); -1 marks a node that explicit
+ * constraints ignore (it lacks one of their keys).
  */
-export function spreadScores(st: SchedState, soft: SpreadCycle[], explicit: boolean, nodes: ArrayLike<number>, count: number, counts: ArrayLike<number>, C: number, out: Int32Array, marks: Int32Array): void {
-  const { N } = st;
-  const IGNORED = -1;
-  let ignoredCount = 0;
-  if (explicit) {
-    for (let i = 0; i < count; i++) {
-      for (let c = 0; c < soft.length; c++) if ((counts[i * C + c] as number) < 0) { out[i] = IGNORED; ignoredCount++; break; }
+export function spreadRawScore(soft: SpreadCycle[], explicit: boolean, weights: Float64Array, counts: Int32Array, at: number, stride: number): number {
+  let score = 0;
+  for (let c = 0; c < soft.length; c++) {
+    const cnt = counts[at + c * stride] as number;
+    if (cnt < 0) {
+      if (explicit) return -1;
+      continue;
     }
+    score += cnt * (weights[c] as number) + ((soft[c] as SpreadCycle).def.maxSkew - 1);
   }
-  const weights = soft.map((c) => {
-    let size = 0;
-    if (c.hostname) size = count - ignoredCount;
-    else {
-      // Distinct domains among the scored nodes (domain 0, "label absent", counts too when keys are not required, as upstream's "" value).
-      const k = c.def.topoKey;
-      marks.fill(0, 0, st.tables.topoDomains[k] as number);
-      for (let i = 0; i < count; i++) {
-        if (explicit && out[i] === IGNORED) continue;
-        const d = st.topo[k * N + (nodes[i] as number)] as number;
-        if (marks[d] === 0) { marks[d] = 1; size++; }
-      }
-    }
-    return Math.log(size + 2);
-  });
-  let min = Number.MAX_SAFE_INTEGER;
-  let max = 0;
-  for (let i = 0; i < count; i++) {
-    if (explicit && out[i] === IGNORED) continue;
-    let score = 0;
-    for (let c = 0; c < soft.length; c++) {
-      const cnt = counts[i * C + c] as number;
-      if (cnt < 0) continue;
-      score += cnt * (weights[c] as number) + ((soft[c] as SpreadCycle).def.maxSkew - 1);
-    }
-    const s = Math.round(score);
-    out[i] = s;
-    if (s < min) min = s;
-    if (s > max) max = s;
-  }
-  for (let i = 0; i < count; i++) {
-    if (explicit && out[i] === IGNORED) out[i] = 0;
-    else if (max === 0) out[i] = MAX_NODE_SCORE;
-    else out[i] = Math.trunc((MAX_NODE_SCORE * (max + min - (out[i] as number))) / max);
-  }
+  return Math.round(score);
+}
+
+/** NormalizeScore for one raw score (-1 = ignored → 0), given the extremes over the non-ignored scored nodes. */
+export function spreadNormalized(raw: number, min: number, max: number): number {
+  if (raw < 0) return 0;
+  if (max === 0) return MAX_NODE_SCORE;
+  return Math.trunc((MAX_NODE_SCORE * (max + min - raw)) / max);
 }
