@@ -4,7 +4,7 @@
 import { summarize } from '../stats/summary.js';
 import type { Summary } from '../stats/summary.js';
 import { SchedulerPool } from './pool.js';
-import { scheduleReference } from './scheduler.js';
+import { scheduleReferenceAsync } from './scheduler.js';
 import type { ScheduleResult } from './scheduler.js';
 import { buildState } from './state.js';
 import type { BuiltState } from './state.js';
@@ -16,7 +16,7 @@ export { explainPod } from './explain.js';
 export { generateNodes, generatePods, isWorkload, SCHEDULER_PERF_THRESHOLDS, WORKLOADS } from './synthetic.js';
 export type { Workload } from './synthetic.js';
 export { SchedulerPool } from './pool.js';
-export { scheduleReference } from './scheduler.js';
+export { scheduleReference, scheduleReferenceAsync } from './scheduler.js';
 export type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 
 export interface RunSpec {
@@ -53,7 +53,7 @@ export async function runSynthetic(spec: RunSpec): Promise<RunSummary> {
   const buildMs = performance.now() - b0;
   const opts = { percentageOfNodesToScore: spec.percentage, seed: spec.seed, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}) };
   let result: ScheduleResult;
-  if (spec.workers === 0) result = scheduleReference(built.state, built.pending, opts);
+  if (spec.workers === 0) result = await scheduleReferenceAsync(built.state, built.pending, opts);
   else {
     const pool = new SchedulerPool(built.state, spec.workers);
     try {

@@ -24,6 +24,7 @@
 // long-lived `serve` task (piscina lets a task run as long as it likes), which
 // returns when the main thread posts STOP. With one worker there are no helper
 // threads and the pool runs the same shard code as the reference path.
+import { YIELD_EVERY_MS, yieldToEventLoop } from './scheduler.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -155,10 +156,16 @@ export class SchedulerPool {
       if (helpersWithTakes > 0) this.awaitDone();
     };
     let mainSufficed = false;
+    let sliceStart = began;
     for (let i = 0; i < pending.length; i++) {
       const pod = pending[i] as number;
-      const t0 = performance.now();
+      let t0 = performance.now();
       if (t0 > deadline) break;
+      if (t0 - sliceStart > YIELD_EVERY_MS) {
+        // Between pods the helpers are parked on the epoch: let signals and timers in.
+        await yieldToEventLoop();
+        sliceStart = t0 = performance.now();
+      }
       ctl[C_POD] = pod;
       ctl[C_START] = rec.nextStart;
       ctl[C_NUM_TO_FIND] = numToFind;

@@ -76,8 +76,39 @@ export class CycleRecorder {
   }
 }
 
+/** How long a scheduling loop runs before it lets the event loop in (signals, Ctrl-C cleanup). */
+export const YIELD_EVERY_MS = 50;
+
+/** Resolve on the event loop's next turn: pending signal handlers and timers run first. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Single-threaded reference: Filter + Score over all nodes as one shard on the calling thread. */
 export function scheduleReference(st: SchedState, pending: number[], opts: ScheduleOptions): ScheduleResult {
+  const steps = referenceSteps(st, pending, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The reference path for long runs: the same loop, same placements, but every
+ * YIELD_EVERY_MS it lets the event loop in, so Ctrl-C is handled within
+ * milliseconds instead of when the whole run ends.
+ */
+export async function scheduleReferenceAsync(st: SchedState, pending: number[], opts: ScheduleOptions): Promise<ScheduleResult> {
+  const steps = referenceSteps(st, pending, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldToEventLoop();
+  }
+}
+
+/** The reference loop; it yields (without a value) every YIELD_EVERY_MS so a caller may let the event loop in. */
+function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOptions): Generator<void, ScheduleResult, void> {
   const ctx = createThreadCtx(st);
   const buf = shardBuf(st, new ArrayBuffer(shardBufBytes(st, st.N)), st.N);
   const bufs = [buf];
@@ -90,10 +121,15 @@ export function scheduleReference(st: SchedState, pending: number[], opts: Sched
   const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
   const began = performance.now();
   const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
+  let sliceStart = began;
   for (let i = 0; i < pending.length; i++) {
     const pod = pending[i] as number;
     const t0 = performance.now();
     if (t0 > deadline) break;
+    if (t0 - sliceStart > YIELD_EVERY_MS) {
+      yield;
+      sliceStart = performance.now();
+    }
     const c = prepareCycle(ctx, pod);
     const guess = guesses.for(c);
     filterAndGuess(ctx, c, rec.nextStart, ranges[0] as ShardRange, numToFind, buf, reasons, guess);

@@ -96,3 +96,30 @@ describe.skipIf(!root)('interruptions (root)', () => {
     expect(existsSync(join(out, 'latest'))).toBe(false);
   }, 60_000);
 });
+
+describe('interrupting the scheduler', () => {
+  it.each(['0', '2'])('SIGINT during `kscale schedule --workers %s` exits within 5 s', async (workers) => {
+    const child = spawn(process.execPath, ['bin/kscale.js', 'schedule', '--nodes', '5000', '--pods', '150000', '--workload', 'mixed', '--workers', workers], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = exitOf(child);
+    await new Promise((r) => setTimeout(r, 3000)); // into the scheduling loop
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    const { code, signal } = await exited;
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    // Nothing to undo in a scheduling run: the default SIGINT death is as good as a cleanup exit.
+    expect([130, 'SIGINT']).toContain(code ?? signal);
+  }, 60_000);
+
+  it('SIGINT during the scheduler suite of `bench` (cleanup handlers installed) exits within 5 s', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'kscale-int-'));
+    const child = spawn(process.execPath, ['bin/kscale.js', 'bench', '--profile', 'full', '--suites', 'scheduler', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = exitOf(child);
+    await new Promise((r) => setTimeout(r, 6000)); // past set-up, into scheduling
+    const sentAt = Date.now();
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(Date.now() - sentAt).toBeLessThan(5000);
+    expect(code).toBe(130);
+    expect(readdirSync(out).filter((f) => !f.startsWith('.'))).toEqual([]);
+  }, 60_000);
+});
