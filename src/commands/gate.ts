@@ -5,6 +5,7 @@ import { loadResultsFile, loadRun } from '../report/load.js';
 import { writeFileAtomic } from '../results/write.js';
 import { compareRuns, DEFAULT_GATE } from '../gate/compare.js';
 import { formatGate, githubBenchmarkJson } from '../gate/format.js';
+import { formatSuiteVerdicts, suiteVerdicts } from '../gate/suites.js';
 import { str } from './options.js';
 import type { Command } from '../cli.js';
 
@@ -25,7 +26,7 @@ export function parseAlpha(text: string): number {
 
 export const gateCommand: Command = {
   summary: 'compare a run with a baseline; exit 1 on a statistically real regression',
-  usage: 'kscale gate --baseline FILE [--run RUN_DIR] [--threshold 10%] [--alpha 0.01] [--no-calibrate] [--benchmark-json FILE] [--json]',
+  usage: 'kscale gate --baseline FILE [--run RUN_DIR] [--threshold 10%] [--alpha 0.01] [--suite-threshold 30%] [--enforce measurements|suites] [--no-calibrate] [--benchmark-json FILE] [--json]',
   options: {
     baseline: { type: 'string' },
     run: { type: 'string' },
@@ -33,6 +34,8 @@ export const gateCommand: Command = {
     threshold: { type: 'string' },
     alpha: { type: 'string' },
     'no-calibrate': { type: 'boolean' },
+    'suite-threshold': { type: 'string' },
+    enforce: { type: 'string' },
     'benchmark-json': { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -49,7 +52,14 @@ export const gateCommand: Command = {
     });
     const bench = str(values['benchmark-json']);
     if (bench) writeFileAtomic(resolve(bench), JSON.stringify(githubBenchmarkJson(result), null, 2) + '\n');
-    process.stdout.write(values.json ? JSON.stringify(result, null, 2) + '\n' : formatGate(result));
-    return result.counts.regressed > 0 ? EXIT.failed : EXIT.ok;
+    const enforce = str(values.enforce) ?? 'measurements';
+    if (enforce !== 'measurements' && enforce !== 'suites') throw new InputError('--enforce', `"${enforce}" is not one of measurements, suites`);
+    const suiteThreshold = str(values['suite-threshold']) ? parseThreshold(str(values['suite-threshold']) ?? '') : 0.3;
+    const suites = suiteVerdicts(result, suiteThreshold);
+    process.stdout.write(values.json ? JSON.stringify({ ...result, suites, enforce }, null, 2) + '\n' : formatGate(result) + '\n' + formatSuiteVerdicts(suites, suiteThreshold));
+    // Both levels are always printed; only the enforced one decides the exit code.
+    const failed = enforce === 'suites' ? suites.some((v) => v.regressed) : result.counts.regressed > 0;
+    if (!values.json && enforce === 'suites' && result.counts.regressed > 0) process.stdout.write(`(${result.counts.regressed} single measurements past --threshold are shown above for information; --enforce suites gates on the suite means)\n`);
+    return failed ? EXIT.failed : EXIT.ok;
   },
 };
