@@ -36,6 +36,12 @@ async function unmount(dir: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  // The shared parent goes too once no run uses it, so nothing of kscale's stays in /run.
+  try {
+    rmdirSync(BPFFS_ROOT);
+  } catch {
+    /* another run's mount is still in it, or it is already gone */
+  }
 }
 
 /** Mount a fresh bpffs for this run (and label); unmounted on release, exit, error or signal. */
