@@ -55,7 +55,7 @@ export class Tx {
     this.size += n;
     this.currentLines += n;
     if (this.currentLines >= CHUNK_LINES) {
-      this.chunks.push(this.current.join('\n'));
+      this.chunks.push(`${this.current.join('\n')}\n`);
       this.current = [];
       this.currentLines = 0;
     }
@@ -90,11 +90,13 @@ export class Tx {
   /** The transaction as `nft -f` input: every operation newline-terminated. */
   payload(): string {
     if (this.current.length > 0) {
-      this.chunks.push(this.current.join('\n'));
+      this.chunks.push(`${this.current.join('\n')}\n`);
       this.current = [];
       this.currentLines = 0;
     }
-    return this.chunks.length === 0 ? '' : `${this.chunks.join('\n')}\n`;
+    // Chunks are newline-terminated, so one join('') gives a flat string; a
+    // trailing `+ "\n"` would leave a rope that every reader flattens again.
+    return this.chunks.join('');
   }
 
   table(comment: string): void {

@@ -1,20 +1,20 @@
 // EndpointSlices → endpoints per service port, as kube-proxy's
 // EndpointSliceCache merges them for a single-family (IPv4) proxier.
 
-import type { EndpointSlice } from '../../model/types.js';
+import type { Endpoint, EndpointSlice } from '../../model/types.js';
 import { endpointHash } from './hash.js';
 import { normalizeIPv4 } from '../../model/ip.js';
 import { endpointsKey, protocolLower, servicePortNameString } from './serviceports.js';
 import type { EndpointInfo } from './types.js';
 
 /**
- * EndpointInfo with its "ip:port" string and chain hash computed on first
- * read: not every backend needs them, and at 500k endpoints the eager
- * strings were a measurable share of the garbage a render makes.
+ * What an endpoint is independent of the service port it serves: one per
+ * discovery Endpoint object and port. Generated models share one endpoint
+ * list between many slices, so these (and their "ip:port" strings) are built
+ * once per shared list rather than once per service port.
  */
-class EndpointRecord implements EndpointInfo {
+class EndpointCore {
   #endpoint: string | undefined;
-  #chainHash: string | undefined;
   constructor(
     readonly ip: string,
     readonly port: number,
@@ -24,23 +24,115 @@ class EndpointRecord implements EndpointInfo {
     readonly terminating: boolean,
     readonly zoneHints: ReadonlySet<string> | null,
     readonly nodeHints: ReadonlySet<string> | null,
-    readonly servicePortName: string,
-    private readonly protocolLower: string,
   ) {}
 
   get endpoint(): string {
     this.#endpoint ??= `${this.ip}:${this.port}`;
     return this.#endpoint;
   }
+}
+
+/** The service port an endpoint record belongs to (shared by all its records). */
+interface PortGroup {
+  readonly servicePortName: string;
+  readonly protocolLower: string;
+}
+
+/**
+ * EndpointInfo of one service port: a shared core plus the port, with the
+ * chain hash computed on first read (not every backend needs it). Three
+ * fields instead of a dozen: at 500k endpoints the per-record size and the
+ * per-record strings were most of the garbage buildProxyState made.
+ */
+class EndpointRecord implements EndpointInfo {
+  #chainHash: string | undefined;
+  constructor(
+    private readonly core: EndpointCore,
+    private readonly group: PortGroup,
+  ) {}
+
+  get ip(): string {
+    return this.core.ip;
+  }
+  get port(): number {
+    return this.core.port;
+  }
+  get endpoint(): string {
+    return this.core.endpoint;
+  }
+  get isLocal(): boolean {
+    return this.core.isLocal;
+  }
+  get ready(): boolean {
+    return this.core.ready;
+  }
+  get serving(): boolean {
+    return this.core.serving;
+  }
+  get terminating(): boolean {
+    return this.core.terminating;
+  }
+  get zoneHints(): ReadonlySet<string> | null {
+    return this.core.zoneHints;
+  }
+  get nodeHints(): ReadonlySet<string> | null {
+    return this.core.nodeHints;
+  }
+  get servicePortName(): string {
+    return this.group.servicePortName;
+  }
 
   get chainHash(): string {
-    this.#chainHash ??= endpointHash(this.servicePortName, this.protocolLower, this.endpoint);
+    this.#chainHash ??= endpointHash(this.group.servicePortName, this.group.protocolLower, this.core.endpoint);
     return this.#chainHash;
   }
 }
 
 function hintSet(values: readonly string[] | undefined): ReadonlySet<string> | null {
   return values !== undefined && values.length > 0 ? new Set(values) : null;
+}
+
+/**
+ * Cores of one endpoint list for one port (null where the address is dropped),
+ * built once per distinct list object: slices that share their endpoints
+ * array (generated models do) share the cores too.
+ */
+function coresOf(
+  cache: Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>,
+  endpoints: readonly Endpoint[],
+  port: number,
+  nodeName: string,
+  nodeHintsOn: boolean,
+): (EndpointCore | null)[] {
+  let byPort = cache.get(endpoints);
+  if (byPort === undefined) {
+    byPort = new Map();
+    cache.set(endpoints, byPort);
+  }
+  let cores = byPort.get(port);
+  if (cores !== undefined) return cores;
+  cores = new Array<EndpointCore | null>(endpoints.length);
+  for (let i = 0; i < endpoints.length; i++) {
+    const ep = endpoints[i] as Endpoint;
+    const first = ep.addresses[0];
+    // Upstream would render Go's "<nil>" for an unparsable address; we drop it instead.
+    const ip = first === undefined ? undefined : normalizeIPv4(first);
+    cores[i] =
+      ip === undefined
+        ? null
+        : new EndpointCore(
+            ip,
+            port,
+            nodeName !== '' && ep.nodeName === nodeName,
+            ep.conditions.ready,
+            ep.conditions.serving,
+            ep.conditions.terminating,
+            hintSet(ep.zoneHints),
+            nodeHintsOn ? hintSet(ep.nodeHints) : null,
+          );
+  }
+  byPort.set(port, cores);
+  return cores;
 }
 
 /** Options for building the endpoints map. */
@@ -64,6 +156,7 @@ export function buildEndpointsMap(
   // Collect per key in arrival order, then sort and de-duplicate neighbours:
   // cheaper than a Map per service port at 500k endpoints.
   const lists = new Map<string, EndpointRecord[]>();
+  const coreCache = new Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>();
   for (const slice of slices) {
     // The IPv4 proxier only subscribes to IPv4 slices; FQDN slices are never proxied.
     if (slice.addressType !== 'IPv4' || slice.serviceName === '') continue;
@@ -77,27 +170,9 @@ export function buildEndpointsMap(
         list = [];
         lists.set(key, list);
       }
-      for (const ep of slice.endpoints) {
-        const first = ep.addresses[0];
-        if (first === undefined) continue;
-        const ip = normalizeIPv4(first);
-        // Upstream would render Go's "<nil>" for an unparsable address; we drop it instead.
-        if (ip === undefined) continue;
-        list.push(
-          new EndpointRecord(
-            ip,
-            port.port,
-            nodeName !== '' && ep.nodeName === nodeName,
-            ep.conditions.ready,
-            ep.conditions.serving,
-            ep.conditions.terminating,
-            hintSet(ep.zoneHints),
-            opts.preferSameTrafficDistribution ? hintSet(ep.nodeHints) : null,
-            spName,
-            proto,
-          ),
-        );
-      }
+      const group: PortGroup = { servicePortName: spName, protocolLower: proto };
+      const cores = coresOf(coreCache, slice.endpoints, port.port, nodeName, opts.preferSameTrafficDistribution);
+      for (const core of cores) if (core !== null) list.push(new EndpointRecord(core, group));
     }
   }
   const out = new Map<string, EndpointInfo[]>();
