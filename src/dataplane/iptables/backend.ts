@@ -4,14 +4,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Capabilities } from '../../host/capabilities.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
-import { buildProxyState } from '../proxy/index.js';
+import { buildProxyState, changedServices } from '../proxy/index.js';
 import type { ProxyState } from '../proxy/index.js';
 import { DataplaneError } from '../backend.js';
 import type { Availability, DataplaneBackend, ModelDelta, ObjectCounts, SyncTiming, VerifyResult } from '../backend.js';
 import type { Sandbox } from '../sandbox.js';
 import { renderIptablesFromState, renderIptablesJumps } from './render.js';
 import type { IptablesJump, IptablesProgram } from './types.js';
-import { changedServices, chainsInSave, partialPayload, staleServiceChains, withChainDeletions } from './sync.js';
+import { chainsInSave, partialPayload, staleServiceChains, withChainDeletions } from './sync.js';
 
 export interface IptablesLoadable {
   program: IptablesProgram;

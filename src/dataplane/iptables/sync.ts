@@ -86,23 +86,3 @@ export function withChainDeletions(payload: string, stale: readonly string[]): s
   const headerEnd = natStart + '*nat\n'.length;
   return payload.slice(0, headerEnd) + decls + payload.slice(headerEnd, commit) + deletes + payload.slice(commit);
 }
-
-/** The Services ("namespace/name") whose rules differ between two states: added, removed, or changed ports/endpoints. */
-export function changedServices(before: ProxyState, after: ProxyState): Set<string> {
-  const fingerprint = (state: ProxyState): Map<string, string> => {
-    const out = new Map<string, string>();
-    for (const sp of state.servicePorts) {
-      const key = `${sp.namespace}/${sp.serviceName}`;
-      const eps = endpointsOf(state, sp).map((e) => `${e.endpoint}${e.ready ? 'r' : ''}${e.serving ? 's' : ''}${e.terminating ? 't' : ''}${e.isLocal ? 'l' : ''}`);
-      const part = `${sp.name}|${sp.protocol}|${sp.clusterIP}|${sp.port}|${sp.nodePort}|${sp.externalIPs.join(',')}|${sp.loadBalancerVIPs.join(',')}|${sp.sessionAffinity}${sp.stickyMaxAgeSeconds}|${sp.externalPolicyLocal}|${sp.internalPolicyLocal}|${eps.join(',')}`;
-      out.set(key, (out.get(key) ?? '') + part + ';');
-    }
-    return out;
-  };
-  const a = fingerprint(before);
-  const b = fingerprint(after);
-  const changed = new Set<string>();
-  for (const [k, v] of a) if (b.get(k) !== v) changed.add(k);
-  for (const k of b.keys()) if (!a.has(k)) changed.add(k);
-  return changed;
-}

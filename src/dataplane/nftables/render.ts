@@ -4,27 +4,17 @@
 
 import { InputError } from '../../errors.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
-import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
+import type { ProxyState } from '../proxy/index.js';
 import { normalizeIPv4, parseCIDRv4Sloppy, parseIPv4Sloppy } from '../../model/ip.js';
-import { buildProxyState, endpointsOf, masqueradeMarkFor } from '../proxy/index.js';
+import { buildProxyState, changedServices, masqueradeMarkFor } from '../proxy/index.js';
 import { profileSpec } from './profile.js';
 import type { KernelView, SyncConfig, SyncResult } from './sync.js';
-import { runSync, serviceKey } from './sync.js';
+import { runSync } from './sync.js';
 import { deleteChain } from './syntax.js';
+import { emptyCounts } from './transaction.js';
 import type { NftCounts, NftIncremental, NftIncrementalContext, NftProfile, NftProgram, NftRenderOptions } from './types.js';
 
-const EMPTY_COUNTS: NftCounts = {
-  chains: 0,
-  rules: 0,
-  sets: 0,
-  maps: 0,
-  setElements: 0,
-  mapElements: 0,
-  flushes: 0,
-  deletes: 0,
-};
-
-export { masqueradeMarkFor };
+export { changedServices, masqueradeMarkFor };
 
 function isLoopback(ip: string): boolean {
   const v = parseIPv4Sloppy(ip);
@@ -116,93 +106,6 @@ export function renderNftablesFromState(state: ProxyState, node: NodeContext, op
   return programOf(opts.profile ?? 'v1.34', result);
 }
 
-function sameHints(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
-  if (a === null || b === null) return a === b;
-  if (a.size !== b.size) return false;
-  for (const v of a) if (!b.has(v)) return false;
-  return true;
-}
-
-function sameEndpoints(a: readonly EndpointInfo[], b: readonly EndpointInfo[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined || y === undefined) return false;
-    if (
-      x.endpoint !== y.endpoint ||
-      x.isLocal !== y.isLocal ||
-      x.ready !== y.ready ||
-      x.serving !== y.serving ||
-      x.terminating !== y.terminating ||
-      !sameHints(x.zoneHints, y.zoneHints) ||
-      !sameHints(x.nodeHints, y.nodeHints)
-    ) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The parts of a service port kube-proxy's change tracker compares (not the raw Service). */
-function portFingerprint(sp: ServicePortInfo): string {
-  return [
-    sp.name,
-    sp.protocol,
-    sp.clusterIP,
-    sp.port,
-    sp.nodePort,
-    sp.externalIPs.join(','),
-    sp.loadBalancerVIPs.join(','),
-    sp.loadBalancerSourceRanges.map((c) => c.text).join(','),
-    sp.sessionAffinity,
-    sp.stickyMaxAgeSeconds,
-    sp.externalPolicyLocal,
-    sp.internalPolicyLocal,
-    sp.healthCheckNodePort,
-  ].join('|');
-}
-
-function portsByService(state: ProxyState): Map<string, ServicePortInfo[]> {
-  const out = new Map<string, ServicePortInfo[]>();
-  for (const sp of state.servicePorts) {
-    const key = serviceKey(sp);
-    const list = out.get(key);
-    if (list === undefined) out.set(key, [sp]);
-    else list.push(sp);
-  }
-  return out;
-}
-
-function serviceChanged(prev: ProxyState, next: ProxyState, a: readonly ServicePortInfo[], b: readonly ServicePortInfo[]): boolean {
-  if (a.length !== b.length) return true;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined || y === undefined) return true;
-    // Same Service object (generated models share unchanged ones): the port info is identical.
-    if (x.service !== y.service && portFingerprint(x) !== portFingerprint(y)) return true;
-    if (!sameEndpoints(endpointsOf(prev, x), endpointsOf(next, y))) return true;
-  }
-  return false;
-}
-
-/**
- * Services (namespace/name) whose service ports or endpoints differ, i.e.
- * what upstream's change trackers report as UpdatedServices.
- */
-export function changedServices(prev: ProxyState, next: ProxyState): Set<string> {
-  const a = portsByService(prev);
-  const b = portsByService(next);
-  const out = new Set<string>();
-  for (const [key, ports] of b) {
-    const old = a.get(key);
-    if (old === undefined || serviceChanged(prev, next, old, ports)) out.add(key);
-  }
-  for (const key of a.keys()) if (!b.has(key)) out.add(key);
-  return out;
-}
 
 /**
  * The partial-sync transaction kube-proxy writes when the cluster goes from
@@ -242,5 +145,5 @@ export function renderNftablesIncremental(
  */
 export function renderStaleChainCleanup(chains: readonly string[], opts: NftRenderOptions = {}): NftProgram {
   const payload = chains.length === 0 ? '' : `${chains.map(deleteChain).join('\n')}\n`;
-  return toProgram(opts.profile ?? 'v1.34', payload, chains.length, { ...EMPTY_COUNTS, deletes: chains.length }, null);
+  return toProgram(opts.profile ?? 'v1.34', payload, chains.length, { ...emptyCounts(), deletes: chains.length }, null);
 }

@@ -6,7 +6,7 @@
 
 import type { CategorizedEndpoints, EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
 import { cidrContainsText } from '../../model/ip.js';
-import { categorizeEndpoints, endpointsOf } from '../proxy/index.js';
+import { categorizeEndpoints, endpointsOf, serviceKey } from '../proxy/index.js';
 import { endpointChainBase, isServiceChainName, PREFIX, servicePortChainBase } from './names.js';
 import type { ProfileSpec } from './profile.js';
 import type { ElementSnapshot } from './transaction.js';
@@ -398,10 +398,6 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
   }
 }
 
-/** NamespacedName of a service port, the unit upstream tracks changes in. */
-export function serviceKey(sp: ServicePortInfo): string {
-  return `${sp.namespace}/${sp.serviceName}`;
-}
 
 /**
  * Build the transaction of one sync. `kernel` is null for a table that does

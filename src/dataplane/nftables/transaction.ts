@@ -27,22 +27,18 @@ const CHUNK_LINES = 2048;
  * With `emit` false nothing is written, so callers that only need the
  * resulting kernel state skip the string building; hot paths check `emit`.
  */
+/** All counts zero: a fresh transaction's, and the base of one that only deletes. */
+export function emptyCounts(): MutableCounts {
+  return { chains: 0, rules: 0, sets: 0, maps: 0, setElements: 0, mapElements: 0, flushes: 0, deletes: 0 };
+}
+
 export class Tx {
   private readonly chunks: string[] = [];
   private current: string[] = [];
   private currentLines = 0;
   /** Operations written so far. */
   size = 0;
-  readonly counts: MutableCounts = {
-    chains: 0,
-    rules: 0,
-    sets: 0,
-    maps: 0,
-    setElements: 0,
-    mapElements: 0,
-    flushes: 0,
-    deletes: 0,
-  };
+  readonly counts: MutableCounts = emptyCounts();
   constructor(readonly emit: boolean) {}
 
   private push(line: string): void {

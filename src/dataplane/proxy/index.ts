@@ -25,3 +25,4 @@ export type { TopologyMode } from './topology.js';
 export { categorizeEndpoints, topologyModeFromHints } from './topology.js';
 export { buildProxyState, endpointsOf } from './state.js';
 export { masqueradeMarkFor } from './mark.js';
+export { changedServices, serviceKey } from './changes.js';
