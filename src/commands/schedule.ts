@@ -1,29 +1,132 @@
-// `kscale schedule`: schedule a seeded synthetic cluster with kube-scheduler's
-// default plugins and print throughput, latency and where the pods went.
+// `kscale schedule`: schedule a seeded synthetic cluster, or the pending pods
+// of real manifests (--cluster), with kube-scheduler's default plugins and
+// print throughput, latency and where the pods went; or (--explain) show every
+// node's filter verdict and per-plugin scores for one pod.
 import { writeFileSync, renameSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { InputError, EXIT } from '../errors.js';
-import { isWorkload, runSynthetic, WORKLOADS } from '../scheduler/index.js';
+import { buildState, explainPod, isWorkload, runSynthetic, scheduleBuilt, WORKLOADS } from '../scheduler/index.js';
+import type { BuiltRunSummary, NodeExplanation, ScheduleSpec } from '../scheduler/index.js';
+import { SCORE_PLUGINS } from '../scheduler/framework.js';
+import { loadClusterManifests } from '../scheduler/manifests.js';
+import type { ClusterCounts, ManifestCluster } from '../scheduler/manifests.js';
 import { parseSize, str } from './options.js';
 import type { Command } from '../cli.js';
 
+type Values = Record<string, unknown>;
+
+interface Run {
+  r: BuiltRunSummary;
+  buildMs: number;
+  workload: string;
+  nodes: number;
+  pods: number;
+  /** For --cluster: what the manifests held. */
+  cluster?: { files: string[]; counts: ClusterCounts; ignored: ManifestCluster['ignored'] };
+}
+
+const SYNTHETIC_FLAGS = ['nodes', 'pods', 'workload'];
+
+function fileList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** --cluster and the synthetic flags exclude each other; --pod and --explain go together, with --cluster. */
+function checkClusterFlags(values: Values, cluster: string[]): void {
+  const synthetic = SYNTHETIC_FLAGS.filter((k) => values[k] !== undefined);
+  if (cluster.length > 0 && synthetic.length > 0) {
+    throw new InputError(`--${synthetic[0]}`, 'cannot be combined with --cluster (manifests or a synthetic cluster, not both)');
+  }
+  const explain = values.explain === true;
+  const pod = str(values.pod);
+  if (explain !== (pod !== undefined)) throw new InputError(explain ? '--explain' : '--pod', 'give --pod FILE and --explain together');
+  if (explain && cluster.length === 0) throw new InputError('--explain', 'needs --cluster FILE… (the cluster to explain the pod against)');
+  if (explain && values.placements !== undefined) throw new InputError('--placements', 'cannot be combined with --explain (nothing is placed)');
+}
+
+async function runSyntheticFlags(values: Values, spec: ScheduleSpec): Promise<Run> {
+  const nodes = parseSize('nodes', str(values.nodes) ?? '5000', 100_000);
+  const pods = parseSize('pods', str(values.pods) ?? '10000', 10_000_000, 0);
+  const workload = str(values.workload) ?? 'mixed';
+  if (!isWorkload(workload)) throw new InputError('--workload', `unknown workload "${workload}" (known: ${WORKLOADS.join(', ')})`);
+  const r = await runSynthetic({ workload, nodes, pods, ...spec });
+  return { r, buildMs: r.buildMs, workload, nodes, pods };
+}
+
+async function runCluster(files: string[], spec: ScheduleSpec): Promise<Run> {
+  const b0 = performance.now();
+  const m = await loadClusterManifests(files);
+  const built = buildState(m.nodes, m.pods);
+  const buildMs = performance.now() - b0;
+  const r = await scheduleBuilt(built, spec);
+  return { r, buildMs, workload: 'manifests', nodes: m.counts.nodes, pods: m.counts.pendingPods, cluster: { files, counts: m.counts, ignored: m.ignored } };
+}
+
+const SHORT_PLUGIN: Record<string, string> = {
+  TaintToleration: 'Taint', NodeAffinity: 'NodeAff', NodeResourcesFit: 'Fit', PodTopologySpread: 'Spread',
+  InterPodAffinity: 'InterPod', NodeResourcesBalancedAllocation: 'Balanced', ImageLocality: 'Image',
+};
+
+/** The readable --explain table: feasible nodes by total (best first), then the rest with their reasons. */
+export function formatExplanation(pod: string, nodes: NodeExplanation[]): string {
+  const order = [...nodes].sort((a, b) => (b.total ?? -1) - (a.total ?? -1));
+  const header = ['NODE', 'FEASIBLE', 'TOTAL', ...SCORE_PLUGINS.map(([p, w]) => `${SHORT_PLUGIN[p] ?? p}×${w}`), 'REASONS'];
+  const rows = order.map((n) => [
+    n.name, n.feasible ? 'yes' : 'no', n.total === null ? '-' : String(n.total),
+    ...SCORE_PLUGINS.map(([p]) => (n.scores[p] === undefined ? '-' : String(n.scores[p]))), n.reasons.join('; '),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const feasible = nodes.filter((n) => n.feasible).length;
+  return [
+    `pod ${pod}: ${feasible} of ${nodes.length} nodes feasible; scores are normalized 0-100 before weight (×w), TOTAL = Σ w × score`,
+    line(header), ...rows.map(line), '',
+  ].join('\n');
+}
+
+function clusterLine(c: ClusterCounts): string {
+  const skipped = [[c.terminalPods, 'terminal'], [c.otherSchedulerPods, 'for another scheduler'], [c.gatedPods, 'gated']]
+    .filter(([n]) => (n as number) > 0).map(([n, what]) => `${n} ${what}`);
+  return `cluster: ${c.nodes} nodes, ${c.boundPods} bound pod${c.boundPods === 1 ? '' : 's'} (existing load), ${c.pendingPods} pending${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`;
+}
+
+async function explainCommand(files: string[], podFile: string, json: boolean): Promise<number> {
+  const m = await loadClusterManifests(files, { explainPod: podFile });
+  const pod = m.explain as NonNullable<typeof m.explain>;
+  // The cluster's current state: its bound pods only; other pending pods are not placed.
+  const built = buildState(m.nodes, [...m.pods.slice(0, m.counts.boundPods), pod]);
+  const nodes = explainPod(built.state, m.counts.boundPods);
+  const name = `${pod.namespace}/${pod.name}`;
+  if (json) process.stdout.write(JSON.stringify({ pod: name, nodes }, null, 2) + '\n');
+  else process.stdout.write(formatExplanation(name, nodes));
+  return EXIT.ok;
+}
+
 export const scheduleCommand: Command = {
-  summary: "kube-scheduler's filter/score pipeline on a synthetic cluster: throughput and placements",
+  summary: "kube-scheduler's filter/score pipeline on a synthetic cluster or real manifests: throughput, placements, --explain",
   usage: 'kscale schedule [--nodes N] [--pods N] [--workload basic|spread|antiaffinity|nodeaffinity|mixed] [--workers N] '
-    + '[--percentage-of-nodes-to-score P] [--seed N] [--placements FILE] [--json]',
+    + '[--percentage-of-nodes-to-score P] [--seed N] [--placements FILE] [--json]\n'
+    + '       kscale schedule --cluster FILE… [--workers N] [--percentage-of-nodes-to-score P] [--seed N] [--placements FILE] [--json]\n'
+    + '       kscale schedule --cluster FILE… --pod FILE --explain [--json]\n'
+    + '  --cluster takes Nodes and Pods (kubectl get nodes,pods -A -o yaml|json; a file, directory or -; repeatable):\n'
+    + '  bound pods are existing load, pending pods are scheduled. --explain shows, for one pending pod, every\n'
+    + "  node's filter reasons and each score plugin's normalized score against the cluster's current state.",
   options: {
     nodes: { type: 'string' }, pods: { type: 'string' }, workload: { type: 'string' }, workers: { type: 'string' },
     'percentage-of-nodes-to-score': { type: 'string' }, seed: { type: 'string' }, placements: { type: 'string' }, json: { type: 'boolean' },
+    cluster: { type: 'string', multiple: true }, pod: { type: 'string' }, explain: { type: 'boolean' },
   },
   async run(values) {
-    const nodes = parseSize('nodes', str(values.nodes) ?? '5000', 100_000);
-    const pods = parseSize('pods', str(values.pods) ?? '10000', 10_000_000, 0);
-    const workload = str(values.workload) ?? 'mixed';
-    if (!isWorkload(workload)) throw new InputError('--workload', `unknown workload "${workload}" (known: ${WORKLOADS.join(', ')})`);
+    const clusterFiles = fileList(values.cluster);
+    checkClusterFlags(values, clusterFiles);
+    if (values.explain === true) return explainCommand(clusterFiles, str(values.pod) as string, values.json === true);
     // 0 = the single-threaded reference path; N ≥ 1 = N threads over node shards (the main thread and N - 1 workers).
     const workers = parseSize('workers', str(values.workers) ?? '2', 64, 0);
     const percentage = parseSize('percentage-of-nodes-to-score', str(values['percentage-of-nodes-to-score']) ?? '0', 100, 0);
     const seed = parseSize('seed', str(values.seed) ?? '1', 2 ** 31, 0);
-    const r = await runSynthetic({ workload, nodes, pods, workers, percentage, seed });
+    const spec: ScheduleSpec = { workers, percentage, seed };
+    const run = clusterFiles.length > 0 ? await runCluster(clusterFiles, spec) : await runSyntheticFlags(values, spec);
+    const { r, workload, nodes, pods } = run;
     const rssBytes = process.resourceUsage().maxRSS * 1024;
     const placementsFile = str(values.placements);
     if (placementsFile) {
@@ -38,12 +141,14 @@ export const scheduleCommand: Command = {
       scheduled: r.scheduled, placed: r.placed, unschedulable: r.unschedulable, elapsedMs: Math.round(r.elapsedMs),
       podsPerSecond: Math.round(r.podsPerSecond), latencyMs: r.latency ? { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max } : null,
       topReasons: Object.fromEntries(r.topReasons), firstUnschedulable: r.result.unschedulable[0]?.message ?? null,
-      rescored: r.result.rescored, buildMs: Math.round(r.buildMs), peakRssBytes: rssBytes,
+      rescored: r.result.rescored, buildMs: Math.round(run.buildMs), peakRssBytes: rssBytes,
+      ...(run.cluster ? { cluster: run.cluster } : {}),
     };
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else {
       const lat = r.latency ? `p50 ${r.latency.p50.toFixed(3)} ms, p99 ${r.latency.p99.toFixed(3)} ms` : 'n/a';
       process.stdout.write([
+        ...(run.cluster ? [clusterLine(run.cluster.counts)] : []),
         `${workload}: ${r.scheduled} pods onto ${nodes} nodes, ${r.mode}${workers ? ` with ${workers} workers` : ''}, percentageOfNodesToScore ${percentage || 'adaptive'}`,
         `throughput ${summary.podsPerSecond} pods/s (${summary.elapsedMs} ms), per-pod latency ${lat}`,
         `placed ${r.placed}, unschedulable ${r.unschedulable}${summary.firstUnschedulable ? ` (e.g. ${summary.firstUnschedulable})` : ''}`,

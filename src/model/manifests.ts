@@ -64,7 +64,7 @@ const DEFAULT_AFFINITY_TIMEOUT = 10800;
 /** Nested Lists are legal but unusual; a bound keeps hostile nesting from recursing deeply. */
 const MAX_LIST_DEPTH = 4;
 
-type Obj = { readonly [key: string]: unknown };
+export type Obj = { readonly [key: string]: unknown };
 
 interface Doc {
   value: unknown;
@@ -172,7 +172,7 @@ function jsonError(text: string, fileName: string): InputError | undefined {
 // Stage 2: read unknown → official types, checking JSON types
 
 /** Field readers that name the offending path; `undefined`/`null` mean "absent", as in the API. */
-class Reader {
+export class Reader {
   constructor(private subject: string) {}
 
   named(subject: string): Reader {
@@ -237,7 +237,7 @@ class Reader {
   }
 }
 
-function field(o: Obj | undefined, key: string): unknown {
+export function field(o: Obj | undefined, key: string): unknown {
   return o !== undefined && Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
@@ -352,7 +352,7 @@ function readEndpointSlice(o: Obj, metadata: V1ObjectMeta, r: Reader): V1Endpoin
 // ---------------------------------------------------------------------------
 // Stage 3: normalise with the API server's defaults
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], dflt: T, path: string, r: Reader): T {
+export function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], dflt: T, path: string, r: Reader): T {
   if (value === undefined || value === '') return dflt;
   if ((allowed as readonly string[]).includes(value)) return value as T;
   return r.fail(path, `unknown value ${JSON.stringify(value)} (expected ${allowed.join(', ')})`);
@@ -467,17 +467,30 @@ function countIgnored(c: Collected, kind: string): void {
 }
 
 /** "v1" → "", "apps/v1" → "apps"; kubectl names kinds of other groups "Kind.group". */
-function groupOf(apiVersion: string): string {
+export function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-function collectObject(
+/** One object of a manifest (Lists already unwrapped), with a Reader that names where it came from. */
+export interface ManifestObject {
+  o: Obj;
+  kind: string;
+  apiVersion: string;
+  /** "" for core, "apps", "discovery.k8s.io", … */
+  group: string;
+  /** "cluster.yaml doc 1 item 3" */
+  where: string;
+  r: Reader;
+}
+
+/** Calls `visit` for every object in a document, descending into Lists (kubectl's `kind: List` and typed FooLists). */
+function walkObjects(
   value: unknown,
   where: string,
   inherited: { kind: string; apiVersion: string } | undefined,
   depth: number,
-  out: Collected,
+  visit: (m: ManifestObject) => void,
 ): void {
   if (value === undefined || value === null) return; // empty document, e.g. a trailing "---"
   const r: Reader = new Reader(where);
@@ -488,17 +501,19 @@ function collectObject(
   const kind = r.str(field(o, 'kind'), 'kind') ?? inherited?.kind;
   const apiVersion = r.str(field(o, 'apiVersion'), 'apiVersion') ?? inherited?.apiVersion ?? '';
   if (kind === undefined || kind === '') r.fail('kind', 'is required');
-  const group = groupOf(apiVersion);
 
   if (kind.endsWith('List') && field(o, 'items') !== undefined) {
     if (depth >= MAX_LIST_DEPTH) r.fail('items', `Lists nested more than ${MAX_LIST_DEPTH} deep`);
     const items = r.list(field(o, 'items'), 'items') ?? [];
     // Typed lists (ServiceList) may omit kind on items; a generic List may not.
     const itemKind = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion };
-    items.forEach((item, i) => collectObject(item, `${where} item ${i + 1}`, itemKind, depth + 1, out));
+    items.forEach((item, i) => walkObjects(item, `${where} item ${i + 1}`, itemKind, depth + 1, visit));
     return;
   }
+  visit({ o, kind, apiVersion, group: groupOf(apiVersion), where, r });
+}
 
+function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject, out: Collected): void {
   if (kind === 'Service' && group === '') {
     if (apiVersion !== '' && apiVersion !== 'v1') r.fail('apiVersion', `unsupported Service apiVersion ${JSON.stringify(apiVersion)} (expected v1)`);
     // Metadata first, so every later message can name the object.
@@ -526,7 +541,12 @@ function collectObject(
   countIgnored(out, group === '' ? kind : `${kind}.${group}`);
 }
 
-function collectText(text: string, fileName: string, out: Collected): void {
+/**
+ * Decodes one manifest text (YAML, multi-document YAML or JSON) and calls
+ * `visit` for every object in it, Lists unwrapped. Pure: no I/O. The scheduler's
+ * Node/Pod loader shares this with the Service/EndpointSlice one.
+ */
+export function forEachManifestObject(text: string, fileName: string, visit: (m: ManifestObject) => void): void {
   let docs: Doc[];
   try {
     docs = decode(text, fileName);
@@ -534,7 +554,11 @@ function collectText(text: string, fileName: string, out: Collected): void {
     // A broken .json file reads better as a JSON error than as the YAML parser's view of it.
     throw jsonError(text, fileName) ?? e;
   }
-  for (const d of docs) collectObject(d.value, d.where, undefined, 0, out);
+  for (const d of docs) walkObjects(d.value, d.where, undefined, 0, visit);
+}
+
+function collectText(text: string, fileName: string, out: Collected): void {
+  forEachManifestObject(text, fileName, (m) => collectObject(m, out));
 }
 
 function finish(c: Collected, options: ManifestOptions): ManifestModel {
@@ -600,8 +624,18 @@ async function readStdin(): Promise<string> {
  * References (EndpointSlice → Service) may cross files.
  */
 export async function loadManifestFiles(paths: string[], options: ManifestOptions = {}): Promise<ManifestModel> {
-  if (paths.length === 0) throw new InputError('manifests', 'no manifest files given');
   const c = newCollected();
+  await readManifestTexts(paths, (text, fileName) => collectText(text, fileName, c));
+  return finish(c, options);
+}
+
+/**
+ * Reads manifest files in order and hands each text to `onText` with the name
+ * errors should use. A directory stands for the *.yaml, *.yml and *.json files
+ * directly in it; "-" reads standard input (named "<stdin>").
+ */
+export async function readManifestTexts(paths: string[], onText: (text: string, fileName: string) => void): Promise<void> {
+  if (paths.length === 0) throw new InputError('manifests', 'no manifest files given');
   for (const p of paths) {
     for (const file of await expandPath(p)) {
       let text: string;
@@ -610,8 +644,7 @@ export async function loadManifestFiles(paths: string[], options: ManifestOption
       } catch (e) {
         throw new InputError(file, `cannot read: ${fsReason(e)}`);
       }
-      collectText(text, file === '-' ? '<stdin>' : file, c);
+      onText(text, file === '-' ? '<stdin>' : file);
     }
   }
-  return finish(c, options);
 }

@@ -13,6 +13,7 @@ import type { Workload } from './synthetic.js';
 
 export { buildState } from './state.js';
 export { explainPod } from './explain.js';
+export type { NodeExplanation } from './explain.js';
 export { generateNodes, generatePods, isWorkload, SCHEDULER_PERF_THRESHOLDS, WORKLOADS } from './synthetic.js';
 export type { Workload } from './synthetic.js';
 export { SchedulerPool } from './pool.js';
@@ -31,8 +32,18 @@ export interface RunSpec {
   maxMs?: number;
 }
 
-export interface RunSummary {
-  spec: RunSpec;
+/** How to schedule a built state: the part of RunSpec both the synthetic and the manifest path share. */
+export interface ScheduleSpec {
+  /** 0 = single-threaded reference path; N ≥ 1 = N threads over node shards (main + N - 1 persistent workers). */
+  workers: number;
+  /** 0 = adaptive, 100 = all nodes. */
+  percentage: number;
+  /** Seeds tie-breaking among equal best scores. */
+  seed: number;
+  maxMs?: number;
+}
+
+export interface BuiltRunSummary {
   mode: 'reference' | 'pool';
   scheduled: number;
   placed: number;
@@ -41,16 +52,17 @@ export interface RunSummary {
   podsPerSecond: number;
   latency: Summary | null;
   topReasons: [string, number][];
-  buildMs: number;
   result: ScheduleResult;
   built: BuiltState;
 }
 
-/** Builds the synthetic cluster and schedules it; the measured span is the scheduling loop only. */
-export async function runSynthetic(spec: RunSpec): Promise<RunSummary> {
-  const b0 = performance.now();
-  const built = buildState(generateNodes(spec.nodes, spec.seed), generatePods(spec.workload, spec.pods, spec.seed));
-  const buildMs = performance.now() - b0;
+export interface RunSummary extends BuiltRunSummary {
+  spec: RunSpec;
+  buildMs: number;
+}
+
+/** Schedules the pending pods of a built state (synthetic or from manifests) and summarizes; the measured span is the scheduling loop only. */
+export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Promise<BuiltRunSummary> {
   const opts = { percentageOfNodesToScore: spec.percentage, seed: spec.seed, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}) };
   let result: ScheduleResult;
   if (spec.workers === 0) result = await scheduleReferenceAsync(built.state, built.pending, opts);
@@ -64,9 +76,17 @@ export async function runSynthetic(spec: RunSpec): Promise<RunSummary> {
   }
   const placed = result.placements.reduce((n, x) => n + (x >= 0 ? 1 : 0), 0);
   return {
-    spec, mode: spec.workers === 0 ? 'reference' : 'pool', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
+    mode: spec.workers === 0 ? 'reference' : 'pool', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
     elapsedMs: result.elapsedMs, podsPerSecond: result.scheduled / (result.elapsedMs / 1000),
     latency: result.scheduled > 0 ? summarize(result.latenciesMs) : null,
-    topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), buildMs, result, built,
+    topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), result, built,
   };
+}
+
+/** Builds the synthetic cluster and schedules it; the measured span is the scheduling loop only. */
+export async function runSynthetic(spec: RunSpec): Promise<RunSummary> {
+  const b0 = performance.now();
+  const built = buildState(generateNodes(spec.nodes, spec.seed), generatePods(spec.workload, spec.pods, spec.seed));
+  const buildMs = performance.now() - b0;
+  return { ...(await scheduleBuilt(built, spec)), spec, buildMs };
 }
