@@ -111,7 +111,12 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
     rmSync(runDir, { recursive: true, force: true }); // no partial run directory either
     throw new Error(`results not written to ${resultsPath}: ${(err as Error).message}`);
   }
-  writeFileAtomic(summaryPath, renderSummaryMarkdown(results));
+  try {
+    writeFileAtomic(summaryPath, renderSummaryMarkdown(results));
+  } catch (err) {
+    // results.json is complete and valid: keep the measurements, but the run did not finish writing, so it fails.
+    throw new Error(`results written to ${resultsPath}, but the summary not to ${summaryPath}: ${(err as Error).message}`);
+  }
   pointLatestAt(opts.outDir, runId);
   // The report is derived from results.json; failing to draw it never loses the measurements.
   await writeReport(runDir).catch((err: Error) => process.stderr.write(`kscale: report not written: ${err.message}\n`));

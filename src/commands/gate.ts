@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../results/write.js';
 import { compareRuns, DEFAULT_GATE } from '../gate/compare.js';
 import { formatGate, githubBenchmarkJson } from '../gate/format.js';
 import { formatSuiteVerdicts, suiteVerdicts } from '../gate/suites.js';
+import { formatRatioVerdicts, RATIO_RULES, ratioVerdicts } from '../gate/ratios.js';
 import { str } from './options.js';
 import type { Command } from '../cli.js';
 
@@ -24,9 +25,11 @@ export function parseAlpha(text: string): number {
   return v;
 }
 
+const ENFORCE_LEVELS: readonly string[] = ['measurements', 'suites', 'ratios'];
+
 export const gateCommand: Command = {
   summary: 'compare a run with a baseline; exit 1 on a statistically real regression',
-  usage: 'kscale gate --baseline FILE [--run RUN_DIR] [--threshold 10%] [--alpha 0.01] [--suite-threshold 30%] [--enforce measurements|suites] [--no-calibrate] [--benchmark-json FILE] [--json]',
+  usage: 'kscale gate --baseline FILE [--run RUN_DIR] [--threshold 10%] [--alpha 0.01] [--suite-threshold 30%] [--ratio-threshold 20%] [--ratio-suites S,…] [--enforce measurements|suites|ratios[,…]] [--no-calibrate] [--benchmark-json FILE] [--json]',
   options: {
     baseline: { type: 'string' },
     run: { type: 'string' },
@@ -35,6 +38,8 @@ export const gateCommand: Command = {
     alpha: { type: 'string' },
     'no-calibrate': { type: 'boolean' },
     'suite-threshold': { type: 'string' },
+    'ratio-threshold': { type: 'string' },
+    'ratio-suites': { type: 'string' },
     enforce: { type: 'string' },
     'benchmark-json': { type: 'string' },
     json: { type: 'boolean' },
@@ -52,14 +57,23 @@ export const gateCommand: Command = {
     });
     const bench = str(values['benchmark-json']);
     if (bench) writeFileAtomic(resolve(bench), JSON.stringify(githubBenchmarkJson(result), null, 2) + '\n');
-    const enforce = str(values.enforce) ?? 'measurements';
-    if (enforce !== 'measurements' && enforce !== 'suites') throw new InputError('--enforce', `"${enforce}" is not one of measurements, suites`);
+    const enforce = (str(values.enforce) ?? 'measurements').split(',').map((s) => s.trim());
+    const bad = enforce.find((e) => !ENFORCE_LEVELS.includes(e));
+    if (bad !== undefined) throw new InputError('--enforce', `"${bad}" is not one of ${ENFORCE_LEVELS.join(', ')}`);
     const suiteThreshold = str(values['suite-threshold']) ? parseThreshold(str(values['suite-threshold']) ?? '') : 0.3;
     const suites = suiteVerdicts(result, suiteThreshold);
-    process.stdout.write(values.json ? JSON.stringify({ ...result, suites, enforce }, null, 2) + '\n' : formatGate(result) + '\n' + formatSuiteVerdicts(suites, suiteThreshold));
-    // Both levels are always printed; only the enforced one decides the exit code.
-    const failed = enforce === 'suites' ? suites.some((v) => v.regressed) : result.counts.regressed > 0;
-    if (!values.json && enforce === 'suites' && result.counts.regressed > 0) process.stdout.write(`(${result.counts.regressed} single measurements past --threshold are shown above for information; --enforce suites gates on the suite means)\n`);
+    const ratioThreshold = str(values['ratio-threshold']) ? parseThreshold(str(values['ratio-threshold']) ?? '') : 0.2;
+    const ratios = ratioVerdicts(baseline, current, ratioThreshold);
+    const ratioSuitesText = str(values['ratio-suites']);
+    const ratioSuites = ratioSuitesText ? new Set(ratioSuitesText.split(',').map((s) => s.trim()).filter((s) => s !== '')) : undefined;
+    const unknownSuite = [...(ratioSuites ?? [])].find((s) => !RATIO_RULES.some((r) => r.suite === s));
+    if (unknownSuite !== undefined) throw new InputError('--ratio-suites', `"${unknownSuite}" defines no ratios (suites with ratios: ${[...new Set(RATIO_RULES.map((r) => r.suite))].join(', ')})`);
+    process.stdout.write(values.json ? JSON.stringify({ ...result, suites, ratios, enforce }, null, 2) + '\n'
+      : formatGate(result) + '\n' + formatSuiteVerdicts(suites, suiteThreshold) + '\n' + formatRatioVerdicts(ratios, ratioThreshold, ratioSuites));
+    // Every level is always printed; only the enforced ones decide the exit code.
+    const failed = (enforce.includes('measurements') && result.counts.regressed > 0) || (enforce.includes('suites') && suites.some((v) => v.regressed))
+      || (enforce.includes('ratios') && ratios.some((v) => v.regressed && (ratioSuites?.has(v.suite) ?? true)));
+    if (!values.json && !enforce.includes('measurements') && result.counts.regressed > 0) process.stdout.write(`(${result.counts.regressed} single measurements past --threshold are shown above for information; --enforce ${enforce.join(',')} gates on ${enforce.join(' and ')})\n`);
     return failed ? EXIT.failed : EXIT.ok;
   },
 };
