@@ -1,8 +1,11 @@
 // kube-scheduler's default filter/score pipeline on synthetic clusters shaped
 // like scheduler_perf's workloads: throughput (pods/s) and per-pod latency per
 // workload, worker count (0 = single-threaded reference path; N = N threads
-// over node shards: the main thread and N - 1 persistent workers) and
+// claiming work-stealing chunks of the node order: the main thread and N - 1
+// persistent workers; quick and full sweep 1 … cores) and
 // percentageOfNodesToScore (100 = every node, 0 = upstream's adaptive formula).
+// Each throughput measurement carries the CPU time per pod of all threads and
+// the sampled per-plugin time share (plugintime.ts) in `extra`.
 // Every run records what actually ran: with a time budget, `pods` is the number
 // of pods that went through a cycle and `podsRequested` what was asked for.
 // scheduler_perf's published thresholds ride along as an anchor, not as a
@@ -11,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import type { ProfileName, Suite, SuiteContext } from '../../src/bench/types.js';
 import type { Measurement } from '../../src/results/types.js';
 import { runSynthetic, SCHEDULER_PERF_THRESHOLDS, WORKLOADS } from '../../src/scheduler/index.js';
+import { CHUNK_NODES, SOLO_NODES } from '../../src/scheduler/pool.js';
 import type { Workload } from '../../src/scheduler/index.js';
 
 interface Sizes {
@@ -55,10 +59,12 @@ function histogram(xs: Float64Array): { le: number; count: number }[] {
 
 export const schedulerSuite: Suite = {
   name: 'scheduler',
-  description: "kube-scheduler's default filter/score plugins over SharedArrayBuffer state, reference path vs persistent shard workers (SharedArrayBuffer + Atomics)",
+  description: "kube-scheduler's default filter/score plugins over SharedArrayBuffer state, reference path vs persistent workers claiming chunks of the node order (SharedArrayBuffer + Atomics)",
   steps: (profile) => combos(SIZES[profile.name]).length,
   async run(ctx: SuiteContext) {
     const sizes = SIZES[ctx.profile.name];
+    // One worker's throughput per workload and percentage: later worker counts report their speed-up over it.
+    const oneWorker = new Map<string, number>();
     for (const c of combos(sizes)) {
       const mode = c.workers === 0 ? 'reference' : 'pool';
       ctx.progress.step(`scheduler: ${c.workload} ${sizes.nodes} nodes ${c.pods} pods ${mode}${c.workers ? ` ×${c.workers}` : ''} ${c.percentage || 'adaptive'}%`);
@@ -69,9 +75,16 @@ export const schedulerSuite: Suite = {
         const anchor = SCHEDULER_PERF_THRESHOLDS[c.workload];
         const extra = {
           rescored: r.result.rescored, placed: r.placed, unschedulable: r.unschedulable, elapsedMs: r.elapsedMs, buildMs: r.buildMs, topReasons: r.topReasons,
+          // CPU of every thread per pod (spinning helpers included): with wall time, what a worker count costs.
+          cpuUsPerPod: r.scheduled > 0 ? (1000 * r.result.cpuMs) / r.scheduled : null,
+          ...(c.workers > 1 ? { chunkNodes: CHUNK_NODES, soloNodes: SOLO_NODES } : {}),
+          ...(c.workers > 1 && oneWorker.has(`${c.workload}/${c.percentage}`) ? { speedupVsOneWorker: r.podsPerSecond / (oneWorker.get(`${c.workload}/${c.percentage}`) as number) } : {}),
+          // Sampled per-plugin share of filter + score time (one cycle in pluginTimeShare.every).
+          pluginTimeShare: r.pluginTimeShare ? { sampledCycles: r.pluginTimeShare.sampledCycles, every: r.pluginTimeShare.every, share: r.pluginTimeShare.share } : null,
           cutShortByTimeBudget: r.scheduled < c.pods, timeBudgetMs: sizes.maxMs, classes: r.built.state.tables.classes.length,
           ...(anchor ? { schedulerPerfAnchor: { ...anchor, note: 'upstream scheduler_perf threshold for a comparable shape, not measured here' } } : {}),
         };
+        if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(`${c.workload}/${c.percentage}`, r.podsPerSecond);
         ctx.record({ suite: 'scheduler', name: 'throughput', unit: 'pods/s', params, status: 'ok', samples: [r.podsPerSecond], extra });
         const lat: Measurement = { suite: 'scheduler', name: 'pod-latency', unit: 'ms', params, status: 'ok' };
         if (r.latency) lat.summary = r.latency;

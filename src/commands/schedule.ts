@@ -142,6 +142,10 @@ export const scheduleCommand: Command = {
       podsPerSecond: Math.round(r.podsPerSecond), latencyMs: r.latency ? { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max } : null,
       topReasons: Object.fromEntries(r.topReasons), firstUnschedulable: r.result.unschedulable[0]?.message ?? null,
       rescored: r.result.rescored, buildMs: Math.round(run.buildMs), peakRssBytes: rssBytes,
+      // Sampled (one cycle in `every`): fraction of the filter + score time per plugin.
+      pluginTimeShare: r.pluginTimeShare
+        ? { sampledCycles: r.pluginTimeShare.sampledCycles, every: r.pluginTimeShare.every, share: Object.fromEntries(Object.entries(r.pluginTimeShare.share).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) }
+        : null,
       ...(run.cluster ? { cluster: run.cluster } : {}),
     };
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -152,7 +156,10 @@ export const scheduleCommand: Command = {
         `${workload}: ${r.scheduled} pods onto ${nodes} nodes, ${r.mode}${workers ? ` with ${workers} workers` : ''}, percentageOfNodesToScore ${percentage || 'adaptive'}`,
         `throughput ${summary.podsPerSecond} pods/s (${summary.elapsedMs} ms), per-pod latency ${lat}`,
         `placed ${r.placed}, unschedulable ${r.unschedulable}${summary.firstUnschedulable ? ` (e.g. ${summary.firstUnschedulable})` : ''}`,
-        `peak RSS ${(rssBytes / 1024 ** 2).toFixed(0)} MiB, cluster build ${summary.buildMs} ms`, '',
+        `peak RSS ${(rssBytes / 1024 ** 2).toFixed(0)} MiB, cluster build ${summary.buildMs} ms`,
+        ...(r.pluginTimeShare && r.pluginTimeShare.sampledCycles > 0 ? [`plugin time share (${r.pluginTimeShare.sampledCycles} cycles sampled, 1 in ${r.pluginTimeShare.every}): ${
+          Object.entries(r.pluginTimeShare.share).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.005).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}`] : []),
+        '',
       ].join('\n'));
     }
     return EXIT.ok;

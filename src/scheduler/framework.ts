@@ -141,6 +141,8 @@ export interface Cycle {
   h: number;
   z: number;
   buckets: number;
+  /** filterShard's speculative normalisation from the class's guess, built once per cycle (the guess holds still while the cycle filters). */
+  spec: Normalisation | null;
 }
 
 /**
@@ -190,8 +192,43 @@ export function prepareCycle(ctx: ThreadCtx, pod: number): Cycle {
   const zs = p.z >= 0 ? (spreadSoft[p.z] as SpreadCycle) : null;
   return {
     pod, classId, cls, stat: p.stat, spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
-    extra: p.extra, fit: p.fit, bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1,
+    extra: p.extra, fit: p.fit, bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1, spec: null,
   };
+}
+
+/**
+ * NodeResourcesFit's FitCache code for one node, through the cycle's cache:
+ * the check filterShard inlines, as a function (the plugin-time sampler).
+ */
+export function fitCodeFor(ctx: ThreadCtx, c: Cycle, node: number): number {
+  const { st } = ctx;
+  const { N } = st;
+  const v = st.nodeVersion[node] as number;
+  if (c.fit.version[node] === v) return c.fit.code[node] as number;
+  const { cls } = c;
+  const podCpu = cls.requests[0] as number;
+  const podMem = cls.requests[1] as number;
+  const aCpu = ctx.allocCpu[node] as number;
+  const aMem = ctx.allocMem[node] as number;
+  const rCpu = ctx.reqCpu[node] as number;
+  const rMem = ctx.reqMem[node] as number;
+  let bits = (st.podCount[node] as number) + 1 > (st.allocPods[node] as number) ? 1 : 0;
+  if (podCpu > 0 && podCpu > aCpu - rCpu) bits |= 2;
+  if (podMem > 0 && podMem > aMem - rMem) bits |= 4;
+  for (let x = 0; x < c.extra.length; x++) {
+    const r = c.extra[x] as number;
+    if ((cls.requests[r] as number) > (st.alloc[r * N + node] as number) - (st.requested[r * N + node] as number)) bits |= 2 << r;
+  }
+  let fc: number;
+  if (bits !== 0) fc = -bits;
+  else {
+    const least = leastAllocatedCpuMemory((ctx.nonZeroCpu[node] as number) + cls.nonZeroCpu, aCpu, (ctx.nonZeroMem[node] as number) + cls.nonZeroMemory, aMem);
+    const balanced = cls.bestEffort ? 0 : balancedCpuMemory(rCpu + podCpu, aCpu, rMem + podMem, aMem);
+    fc = least * 128 + balanced;
+  }
+  c.fit.code[node] = fc;
+  c.fit.version[node] = v;
+  return fc;
 }
 
 // Per-shard stats (Float64): what NormalizeScore needs from the shard's taken entries.
@@ -310,10 +347,12 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
   const hRow = hSoft !== null && hSoft.rows.length === 1 ? (hSoft.rows[0] as Int32Array) : null;
   const zDom = c.z >= 0 ? (soft[c.z] as SpreadCycle).domCount : null;
   const fast2 = C === 2 && hRow !== null && zDom !== null && zCol !== null;
+  /** In fast2, whether the hostname constraint is soft[0] (entryTotal's c0). */
+  const hFirst = c.h === 0;
   if (bucketed) resetBuckets(stats, c.buckets);
   // Speculative totals with the guessed normalisation (see scoreShard).
   const speculate = guess !== null && guessUsable(guess);
-  const norm = speculate ? normalisation(c, guess) : null;
+  const norm = speculate ? (c.spec ??= normalisation(c, guess)) : null;
   let records = 0;
   let best = -Infinity;
   let f = 0;
@@ -369,42 +408,73 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
               if (na > maxAffinity) maxAffinity = na;
               if (ipaRaw < ipaMin) ipaMin = ipaRaw;
               if (ipaRaw > ipaMax) ipaMax = ipaRaw;
-              if (C > 0) {
-                let ignored = false;
-                if (fast2) {
-                  // spreadCount for one hostname constraint over a single label set and one domain constraint, inlined.
-                  const dh = (hCol as Int32Array)[node] as number;
-                  const ch = dh === 0 ? -1 : ((hRow as Int32Array)[node] as number);
-                  const dz = (zCol as Int32Array)[node] as number;
-                  const cz = dz === 0 ? -1 : ((zDom as Int32Array)[dz] as number);
-                  eSpread[hAt + f] = ch;
-                  eSpread[zAt + f] = cz;
-                  ignored = explicit && (ch < 0 || cz < 0);
-                } else {
+              if (fast2) {
+                // spreadCount for one hostname constraint over a single label set and one domain
+                // constraint, its stats and entryTotal's two-constraint case, inlined with the
+                // counts in registers: the same values and the same arithmetic in the same order.
+                const dh = (hCol as Int32Array)[node] as number;
+                const ch = dh === 0 ? -1 : ((hRow as Int32Array)[node] as number);
+                const dz = (zCol as Int32Array)[node] as number;
+                const cz = dz === 0 ? -1 : ((zDom as Int32Array)[dz] as number);
+                eSpread[hAt + f] = ch;
+                eSpread[zAt + f] = cz;
+                const ignored = explicit && (ch < 0 || cz < 0);
+                if (!ignored) {
+                  counted++;
+                  if (bucketed) {
+                    const o = ST_BUCKETS + 3 * dz;
+                    stats[o] = 1;
+                    if (ch < (stats[o + 1] as number)) stats[o + 1] = ch;
+                    if (ch > (stats[o + 2] as number)) stats[o + 2] = ch;
+                  }
+                }
+                if (norm !== null) {
+                  const c0 = hFirst ? ch : cz;
+                  const c1 = hFirst ? cz : ch;
+                  let raw = -1;
+                  if (!ignored) {
+                    let score = 0;
+                    if (c0 >= 0) score += c0 * norm.w0 + norm.k0;
+                    if (c1 >= 0) score += c1 * norm.w1 + norm.k1;
+                    raw = Math.round(score);
+                  }
+                  const spread = spreadNormalized(raw, norm.spreadMin, norm.spreadMax);
+                  const ipa = scoreIpa ? affinityNormalized(ipaRaw, norm.ipaMin, norm.ipaMax) : 0;
+                  const total = (norm.weighted[node] as number) + FIT_WEIGHT * (fc >> 7) + PTS_WEIGHT * spread + IPA_WEIGHT * ipa + BALANCED_WEIGHT * (fc & 127);
+                  if (total >= best) {
+                    best = total;
+                    recEntry[records] = f;
+                    recTotal[records] = total;
+                    records++;
+                  }
+                }
+              } else {
+                if (C > 0) {
+                  let ignored = false;
                   for (let k = 0; k < C; k++) {
                     const cnt = spreadCount(soft[k] as SpreadCycle, node);
                     eSpread[k * cap + f] = cnt;
                     if (cnt < 0 && explicit) ignored = true;
                   }
-                }
-                if (!ignored) {
-                  counted++;
-                  if (bucketed) {
-                    const o = ST_BUCKETS + 3 * (zCol === null ? 0 : (zCol[node] as number));
-                    const hv = hAt >= 0 ? (eSpread[hAt + f] as number) : 0;
-                    stats[o] = 1;
-                    if (hv < (stats[o + 1] as number)) stats[o + 1] = hv;
-                    if (hv > (stats[o + 2] as number)) stats[o + 2] = hv;
+                  if (!ignored) {
+                    counted++;
+                    if (bucketed) {
+                      const o = ST_BUCKETS + 3 * (zCol === null ? 0 : (zCol[node] as number));
+                      const hv = hAt >= 0 ? (eSpread[hAt + f] as number) : 0;
+                      stats[o] = 1;
+                      if (hv < (stats[o + 1] as number)) stats[o + 1] = hv;
+                      if (hv > (stats[o + 2] as number)) stats[o + 2] = hv;
+                    }
                   }
                 }
-              }
-              if (norm !== null) {
-                const total = entryTotal(norm, node, fc, ipaRaw, eSpread, f, cap);
-                if (total >= best) {
-                  best = total;
-                  recEntry[records] = f;
-                  recTotal[records] = total;
-                  records++;
+                if (norm !== null) {
+                  const total = entryTotal(norm, node, fc, ipaRaw, eSpread, f, cap);
+                  if (total >= best) {
+                    best = total;
+                    recEntry[records] = f;
+                    recTotal[records] = total;
+                    records++;
+                  }
                 }
               }
               f++;
@@ -836,11 +906,11 @@ export function guessUsable(guess: Float64Array): boolean {
  * Everything after filterShard (+ shardStats and scoreShard with the guess,
  * when usable), for shards already filtered: take, stats where fewer entries
  * were taken than found, merge, score again only if the guess was wrong
- * (`scoreAll` scores every shard with a take; the pool runs it on the
- * workers), select, and remember the normalisation as the next guess.
+ * (`scoreAll` scores every shard with a take), select, and remember the
+ * normalisation as the next guess. `reasons[w]`: where shard w's reasons are.
  */
 export function decide(
-  st: SchedState, c: Cycle, bufs: ShardBuf[], ranges: ShardRange[], reasons: Int32Array, numToFind: number, rng: () => number,
+  st: SchedState, c: Cycle, bufs: ShardBuf[], ranges: ShardRange[], reasons: Int32Array[], numToFind: number, rng: () => number,
   takes: Int32Array, g: Float64Array, guess: Float64Array, scoreAll: () => void,
 ): Decision {
   const { count, processed } = takeShards(bufs, ranges, numToFind, takes);
@@ -872,6 +942,13 @@ export function filterAndGuess(ctx: ThreadCtx, c: Cycle, start: number, range: S
 }
 
 
+/** Empties a shard that this cycle did not filter (its buffer still holds an earlier cycle's entries). */
+export function clearShard(b: ShardBuf): void {
+  b.head[H_EXAMINED] = 0;
+  b.head[H_FEASIBLE] = 0;
+  b.head[H_RECORDS] = 0;
+}
+
 /** Feasible entries a shard found in its last filterShard. */
 export function shardFeasibleCount(b: ShardBuf): number {
   return b.head[H_FEASIBLE] as number;
@@ -901,7 +978,8 @@ export function reasonStrings(st: SchedState, code: number): string[] {
   }
 }
 
-function aggregateReasons(st: SchedState, reasons: Int32Array, bufs: ShardBuf[], ranges: ShardRange[]): Map<string, number> {
+/** reasons[w]: the reasons array shard w's positions were written to (threads write their own). */
+function aggregateReasons(st: SchedState, reasons: Int32Array[], bufs: ShardBuf[], ranges: ShardRange[]): Map<string, number> {
   // Count failure codes first, in runs: a handful of distinct codes stand for thousands of nodes.
   const codes = new Map<number, number>();
   bufs.forEach((b, w) => {
@@ -910,7 +988,7 @@ function aggregateReasons(st: SchedState, reasons: Int32Array, bufs: ShardBuf[],
     let run = 0;
     let code = 0;
     for (let p = from; p < to; p++) {
-      const x = reasons[p] as number;
+      const x = (reasons[w] as Int32Array)[p] as number;
       if (x === code) { run++; continue; }
       if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
       code = x;

@@ -6,6 +6,7 @@ import type { Summary } from '../stats/summary.js';
 import { SchedulerPool } from './pool.js';
 import { scheduleReferenceAsync } from './scheduler.js';
 import type { ScheduleResult } from './scheduler.js';
+import type { PluginTimeShare } from './plugintime.js';
 import { buildState } from './state.js';
 import type { BuiltState } from './state.js';
 import { generateNodes, generatePods } from './synthetic.js';
@@ -19,6 +20,7 @@ export type { Workload } from './synthetic.js';
 export { SchedulerPool } from './pool.js';
 export { scheduleReference, scheduleReferenceAsync } from './scheduler.js';
 export type { ScheduleOptions, ScheduleResult } from './scheduler.js';
+export type { PluginTimeShare } from './plugintime.js';
 
 export interface RunSpec {
   workload: Workload;
@@ -52,6 +54,8 @@ export interface BuiltRunSummary {
   podsPerSecond: number;
   latency: Summary | null;
   topReasons: [string, number][];
+  /** Sampled share of time per filter/score plugin (plugintime.ts); null when sampling was off. */
+  pluginTimeShare: PluginTimeShare | null;
   result: ScheduleResult;
   built: BuiltState;
 }
@@ -79,7 +83,7 @@ export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Prom
     mode: spec.workers === 0 ? 'reference' : 'pool', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
     elapsedMs: result.elapsedMs, podsPerSecond: result.scheduled / (result.elapsedMs / 1000),
     latency: result.scheduled > 0 ? summarize(result.latenciesMs) : null,
-    topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), result, built,
+    topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), pluginTimeShare: result.pluginTimes, result, built,
   };
 }
 

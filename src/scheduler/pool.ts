@@ -1,29 +1,50 @@
 // The parallel path: `workers` threads filter and score one pod at a time over
-// contiguous shards of the rotated node order, as kube-scheduler's parallelizer
-// does. The main thread takes shard 0 itself and `workers - 1` persistent
-// worker threads take the others; they share the cluster state
-// (SharedArrayBuffers, never copied) and meet per pod at an epoch counter in a
-// shared Int32 control block, not through messages:
+// the cycle's rotated node order, cut into fixed chunks (CHUNK_NODES positions
+// each) that the threads claim one by one from a shared counter (work
+// stealing). The main thread and `workers - 1` persistent worker threads share
+// the cluster state (SharedArrayBuffers, never copied) and a control block, and
+// meet through Atomics, not messages:
 //
-//   main: writes pod/start/numToFind, bumps the epoch (FILTER), Atomics.notify,
-//         then runs PreFilter/PreScore and filters its own shard
-//   every thread: filterShard + shardStats into its ShardBuf; helpers count DONE
-//   main: waits for DONE, takeShards + mergeStats (a few dozen numbers into the
-//         shared global block), bumps the epoch (SCORE), scores its own shard
-//   every thread: scoreShard (totals and running-maximum records); helpers count DONE
-//   main: reduceRecords in shard order (selectHost's exact draw), commits
+//   main: writes the phase (pod, start, numToFind, chunk count), opens the claim
+//         word, wakes the helpers (epoch + Atomics.notify), runs PreFilter/PreScore
+//   every thread: claims the next chunk, filterShard on it (Filter + raw Score,
+//         the chunk's stats and totals with the guessed normalisation) into its
+//         own buffers, records itself as the chunk's finisher and adds its
+//         feasible nodes to FOUND; stops when no chunk is left or the finished
+//         chunks hold numToFind feasible nodes
+//   main: closes the claim word; walks the claimed chunks in node order, taking
+//         each finisher's buffers, until they hold numToFind feasible nodes; then
+//         decide(): takeShards + mergeStats + reduceRecords over the chunks in
+//         node order, exactly as over one shard (the reference path), re-scoring
+//         the taken chunks itself when the guessed normalisation was wrong; commits
 //
-// Below 100% of nodes to score, the main thread filters its shard first while
-// that has been enough (it usually is: numToFind is a tenth of the nodes) and
-// wakes the helpers only when it falls short.
+// A descheduled thread never holds up a cycle: a chunk it has not claimed goes
+// to another thread, and a chunk it claimed but has not finished RESCUE_AFTER_MS
+// after the main thread needs it, the main thread filters itself (into its own
+// buffers; whichever thread records the chunk first is its result, and both
+// computed the same thing). A thread that falls behind writes only into its
+// own buffers and, past the phase, can neither claim nor record a chunk.
+// Which thread filtered which chunk never changes a result: chunks are merged
+// in node order, never in the order they finished, and the chunks taken always
+// form a prefix of the order.
 //
-// Waiting spins, then sleeps in Atomics.wait; the spin budget adapts (worker.ts
-// SpinBudget): with a core per thread a cycle never sleeps, when other load
-// takes the cores the threads stop spinning and hand the core over. Spinning
-// is off when threads outnumber cores. Worker threads are started through piscina: each runs one
-// long-lived `serve` task (piscina lets a task run as long as it likes), which
-// returns when the main thread posts STOP. With one worker there are no helper
-// threads and the pool runs the same shard code as the reference path.
+// Going parallel, per cycle (a choice that changes who computes, never what):
+// with every node to score (numToFind ≥ nodes) the helpers are woken at once;
+// otherwise the main thread filters chunks alone and wakes them only after it
+// has examined SOLO_NODES positions without finding numToFind feasible nodes.
+// With the adaptive percentage at 5,000 nodes (500 to find, about 550 to
+// examine) a wake-up and rendezvous would cost more than the work it shares,
+// so the usual cycle stays on one thread; pods that few nodes fit (node
+// selectors, tolerations) still get the helpers.
+//
+// Helpers wait for the next phase spinning, then asleep in Atomics.wait; the
+// spin budget adapts (worker.ts SpinBudget): with a core per thread they never
+// sleep, when other load takes the cores they stop spinning and hand the core
+// over. Spinning is off when threads outnumber cores. The main thread never
+// sleeps inside a cycle. Worker threads are started through piscina: each runs
+// one long-lived `serve` task (piscina lets a task run as long as it likes),
+// which returns when the main thread sets STOP. With one worker there are no
+// helper threads and the pool runs one chunk over every node, as the reference path.
 import { YIELD_EVERY_MS, yieldToEventLoop } from './scheduler.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -32,15 +53,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
-import { createThreadCtx } from './context.js';
 import type { Cycle, ShardBuf, ShardRange } from './framework.js';
-import { decide, filterAndGuess, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
+import { clearShard, decide, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
 import { CycleRecorder } from './scheduler.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
-import { C_CMD, C_DONE, C_EPOCH, C_FAILED, C_NUM_TO_FIND, C_POD, C_READY, C_SLEEP_DONE, C_SLEEP_EPOCH, C_START, C_TAKES, CMD, spinBudget, spinWaitChange, wake } from './worker.js';
-import type { SpinBudget } from './worker.js';
-import type { ServeTask, WorkerInit } from './worker.js';
+import {
+  C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
+  chunkWorker, closePhase, filterChunk, filterChunks, finisherOf, foundIn, openPhase, spinBudget, wake,
+} from './worker.js';
+import type { ChunkWorker, ServeTask, WorkerInit } from './worker.js';
 
 /** dist/…/worker.js when running the built CLI; the .ts bootstrap when running from sources (vitest). */
 function workerFile(): string {
@@ -49,58 +71,104 @@ function workerFile(): string {
   return fileURLToPath(new URL('./worker-ts.mjs', import.meta.url));
 }
 
-/** Spin this long before sleeping: longer than a shard's filter pass, so a busy cycle never sleeps. */
+/** Spin this long before sleeping: longer than a chunk's filter pass, so a busy cycle never sleeps. */
 const SPIN_MS = 0.3;
-/** The main thread's shard relative to an even split. */
-const MAIN_SHARE = 0.92;
+/**
+ * Positions per chunk: small enough that a descheduled thread holds up little
+ * and the threads finish together, large enough that claiming and per-chunk
+ * setup stay a few percent of the work (measured: see bench/suites/scheduler.ts).
+ */
+export const CHUNK_NODES = 256;
+/** Below 100%, the main thread examines this many positions alone before it wakes the helpers. */
+export const SOLO_NODES = 1024;
+/**
+ * How long the main thread waits for a chunk another thread claimed before it
+ * filters the chunk itself: several times a chunk's pass (a few µs at 256
+ * nodes), far less than the scheduler time slice a descheduled thread loses.
+ */
+export const RESCUE_AFTER_MS = 0.04;
+
+export interface PoolOptions {
+  /** Positions per chunk (default CHUNK_NODES). */
+  chunkNodes?: number;
+  /** Positions the main thread examines alone below 100% (default SOLO_NODES). */
+  soloNodes?: number;
+  /** How long to wait for a claimed chunk before filtering it on the main thread (default RESCUE_AFTER_MS). */
+  rescueAfterMs?: number;
+}
+
+/** What the pool's threads did over its runs (who filtered which chunk changes no result; this says how it went). */
+export interface PoolStats {
+  cycles: number;
+  /** Cycles whose FILTER phase woke the helpers. */
+  parallelCycles: number;
+  /** Chunks taken into decisions, and how many of them the main thread filtered (claimed or rescued). */
+  chunks: number;
+  chunksByMain: number;
+  /** Chunks another thread had claimed but not finished in time, filtered by the main thread. */
+  rescued: number;
+}
 
 export class SchedulerPool {
   readonly workers: number;
+  /** Chunks of the node order (1 with one worker). */
+  readonly chunks: number;
+  readonly stats: PoolStats = { cycles: 0, parallelCycles: 0, chunks: 0, chunksByMain: 0, rescued: 0 };
   private readonly helpers: number;
+  private readonly soloNodes: number;
+  private readonly rescueAfterMs: number;
   private readonly pool: Piscina | null;
-  private readonly ctl: Int32Array;
-  private readonly g: Float64Array;
-  private readonly bufs: ShardBuf[];
-  private readonly ranges: ShardRange[];
-  private readonly reasons: Int32Array;
+  /** The main thread's own views (thread 0). */
+  private readonly w: ChunkWorker;
+  /** Every thread's ShardBufs and reasons, readable by the main thread: [thread][chunk]. */
+  private readonly bufsOf: ShardBuf[][];
+  private readonly reasonsOf: Int32Array[];
+  /** Per chunk, this cycle's result: the finisher's ShardBuf and reasons (an empty shard past the taken prefix). */
+  private readonly chosen: ShardBuf[];
+  private readonly chosenReasons: Int32Array[];
+  private readonly empty: ShardBuf;
   private readonly takes: Int32Array;
+  private readonly g: Float64Array;
   private readonly spinMs: number;
-  private readonly budget: SpinBudget;
-  private readonly guesses: Guesses;
+  private phaseId = 0n;
   private serving: Promise<unknown>[] | null = null;
 
-  constructor(private readonly st: SchedState, workers: number) {
-    if (!Number.isInteger(workers) || workers < 1 || workers > Math.max(64, availableParallelism())) {
-      throw new InputError('--workers', `must be an integer from 1 to ${Math.max(64, availableParallelism())}, got ${workers}`);
+  constructor(private readonly st: SchedState, workers: number, options: PoolOptions = {}) {
+    const most = Math.min(MAX_THREADS, Math.max(64, availableParallelism()));
+    if (!Number.isInteger(workers) || workers < 1 || workers > most) {
+      throw new InputError('--workers', `must be an integer from 1 to ${most}, got ${workers}`);
     }
     this.workers = workers;
     this.helpers = workers - 1;
-    // The main thread's shard is a little smaller: it also merges, selects and commits.
-    // Where the shards split does not change any result (they are concatenated in order).
-    const mainLen = workers === 1 ? st.N : Math.floor((st.N / workers) * MAIN_SHARE);
-    const shardLen = workers === 1 ? st.N : Math.ceil((st.N - mainLen) / (workers - 1));
-    const shards: SharedArrayBuffer[] = [];
-    this.ranges = [];
-    for (let w = 0; w < workers; w++) {
-      const from = w === 0 ? 0 : Math.min(st.N, mainLen + (w - 1) * shardLen);
-      const to = w === 0 ? mainLen : Math.min(st.N, from + shardLen);
-      this.ranges.push({ from, to });
-      shards.push(new SharedArrayBuffer(shardBufBytes(st, Math.max(mainLen, shardLen))));
-    }
-    this.bufs = shards.map((b) => shardBuf(st, b, Math.max(mainLen, shardLen)));
-    const control = new SharedArrayBuffer(4 * (C_TAKES + workers));
-    const global = new SharedArrayBuffer(8 * globalBufLength(st));
-    const reasons = new SharedArrayBuffer(4 * st.N);
-    const guesses = new SharedArrayBuffer(Guesses.bytes(st));
-    this.guesses = new Guesses(st, guesses);
-    this.guesses.values.fill(Number.NaN);
-    this.ctl = new Int32Array(control);
-    this.g = new Float64Array(global);
-    this.reasons = new Int32Array(reasons);
-    this.takes = new Int32Array(workers);
+    this.soloNodes = options.soloNodes ?? SOLO_NODES;
+    this.rescueAfterMs = options.rescueAfterMs ?? RESCUE_AFTER_MS;
+    // Where the chunks split does not change any result (they are merged in order).
+    const chunkNodes = workers === 1 ? st.N : Math.max(1, Math.ceil(Math.max(options.chunkNodes ?? CHUNK_NODES, st.N / MAX_CHUNKS)));
+    const ranges: ShardRange[] = [];
+    for (let from = 0; from < st.N; from += chunkNodes) ranges.push({ from, to: Math.min(st.N, from + chunkNodes) });
+    this.chunks = ranges.length;
+    const chunkBuffers = Array.from({ length: workers }, () => ranges.map(() => new SharedArrayBuffer(shardBufBytes(st, chunkNodes))));
+    const reasonBuffers = Array.from({ length: workers }, () => new SharedArrayBuffer(4 * st.N));
+    const init: WorkerInit = {
+      tables: st.tables, buffers: st.buffers, control: new SharedArrayBuffer(4 * CONTROL_SLOTS), claim: new SharedArrayBuffer(CLAIM_BYTES),
+      done: new SharedArrayBuffer(8 * this.chunks), guesses: new SharedArrayBuffer(Guesses.bytes(st)), chunks: chunkBuffers, reasons: reasonBuffers,
+      ranges, cap: chunkNodes, spinMs: 0,
+    };
+    this.w = chunkWorker(init, st, 0);
+    this.w.guesses.values.fill(Number.NaN);
+    // Closed until the first phase opens.
+    openPhase(this.w.claim, 0n);
+    closePhase(this.w.claim);
+    this.bufsOf = chunkBuffers.map((list) => list.map((b) => shardBuf(st, b, chunkNodes)));
+    this.reasonsOf = reasonBuffers.map((b) => new Int32Array(b));
+    this.empty = shardBuf(st, new ArrayBuffer(shardBufBytes(st, 1)), 1);
+    clearShard(this.empty);
+    this.chosen = ranges.map(() => this.empty);
+    this.chosenReasons = ranges.map(() => this.w.reasons);
+    this.takes = new Int32Array(this.chunks);
+    this.g = new Float64Array(globalBufLength(st));
     this.spinMs = workers <= availableParallelism() ? SPIN_MS : 0;
-    this.budget = spinBudget(this.spinMs);
-    const init: WorkerInit = { tables: st.tables, buffers: st.buffers, control, global, guesses, shards, reasons, ranges: this.ranges, cap: Math.max(mainLen, shardLen), helpers: this.helpers, spinMs: this.spinMs };
+    init.spinMs = this.spinMs;
     this.pool = this.helpers > 0
       ? new Piscina({ filename: workerFile(), minThreads: this.helpers, maxThreads: this.helpers, idleTimeout: 60_000, workerData: init })
       : null;
@@ -114,48 +182,75 @@ export class SchedulerPool {
     // A helper that fails rejects its task; surface that instead of waiting forever.
     const failed = Promise.race(this.serving.map((p) => p.then(() => { throw new Error('scheduler worker exited early'); })));
     failed.catch(() => undefined);
-    while (Atomics.load(this.ctl, C_READY) < this.helpers) await Promise.race([sleep(1), failed]);
+    while (Atomics.load(this.w.ctl, C_READY) < this.helpers) await Promise.race([sleep(1), failed]);
   }
 
-  /** Starts one phase on every helper. */
-  private phase(cmd: number): void {
-    if (this.helpers === 0) return;
-    const { ctl } = this;
-    Atomics.store(ctl, C_CMD, cmd);
-    Atomics.store(ctl, C_DONE, 0);
+  /** Writes a FILTER phase's fields, then opens its claim word (in that order: see worker.ts claimChunk). */
+  private open(pod: number, start: number, numToFind: number): bigint {
+    const { ctl, claim } = this.w;
+    Atomics.store(ctl, C_POD, pod);
+    Atomics.store(ctl, C_START, start);
+    Atomics.store(ctl, C_NUM_TO_FIND, numToFind);
+    Atomics.store(ctl, C_CHUNKS, this.chunks);
+    this.phaseId++;
+    openPhase(claim, this.phaseId);
+    return this.phaseId;
+  }
+
+  /** Wakes the helpers to join the open phase. */
+  private wakeHelpers(): void {
+    const { ctl } = this.w;
     Atomics.add(ctl, C_EPOCH, 1);
     wake(ctl, C_EPOCH, C_SLEEP_EPOCH);
   }
 
-  /** Waits until every helper has finished the current phase. */
-  private awaitDone(): void {
-    const { ctl } = this;
-    let d = Atomics.load(ctl, C_DONE);
-    while (d < this.helpers) d = spinWaitChange(ctl, C_DONE, d, this.budget, C_SLEEP_DONE);
-    if (Atomics.load(ctl, C_FAILED) !== 0) throw new Error('a scheduler worker failed; its error is in the worker task');
+  /**
+   * Closes the phase and fills `chosen` with the claimed chunks' results in
+   * node order until they hold numToFind feasible nodes, filtering on this
+   * thread any chunk whose claimer is late; the rest are empty.
+   */
+  private collect(c: Cycle, phase: bigint, start: number, numToFind: number): void {
+    const { w, chosen, chosenReasons } = this;
+    const claimed = closePhase(w.claim);
+    let found = 0;
+    let k = 0;
+    for (; k < claimed && found < numToFind; k++) {
+      let t = finisherOf(w.done, k, phase);
+      if (t < 0) {
+        const until = performance.now() + this.rescueAfterMs;
+        do {
+          for (let spin = 0; spin < 64 && t < 0; spin++) t = finisherOf(w.done, k, phase);
+        } while (t < 0 && performance.now() < until);
+        if (t < 0) {
+          filterChunk(w, c, phase, k, start, numToFind);
+          t = finisherOf(w.done, k, phase);
+          this.stats.rescued++;
+        }
+      }
+      if (t === 0) this.stats.chunksByMain++;
+      const b = (this.bufsOf[t] as ShardBuf[])[k] as ShardBuf;
+      chosen[k] = b;
+      chosenReasons[k] = this.reasonsOf[t] as Int32Array;
+      found += shardFeasibleCount(b);
+    }
+    this.stats.chunks += k;
+    for (; k < this.chunks; k++) chosen[k] = this.empty;
+    if (Atomics.load(w.ctl, C_FAILED) !== 0) throw new Error('a scheduler worker failed; its error is in the worker task');
   }
 
   async schedule(pending: number[], opts: ScheduleOptions): Promise<ScheduleResult> {
     await this.ready();
-    const { st, ctl, bufs, ranges, takes, g, reasons } = this;
-    const own = bufs[0] as ShardBuf;
-    const ownRange = ranges[0] as ShardRange;
-    const rec = new CycleRecorder(st, pending.length, opts.seed);
+    const { st, takes, w, chosen, chosenReasons, g } = this;
+    const { ctl, ranges } = w;
+    const rec = new CycleRecorder(st, pending.length, opts);
     const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
-    const ctx = createThreadCtx(st);
+    const eager = this.helpers > 0 && numToFind >= st.N;
     const began = performance.now();
     const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
+    // Re-scoring (a wrong guess, about one cycle in ten) stays on this thread: a light pass over the taken entries.
     const scoreAll = (c: Cycle): void => {
-      let helpersWithTakes = 0;
-      for (let w = 1; w < this.workers; w++) {
-        ctl[C_TAKES + w] = takes[w] as number;
-        if ((takes[w] as number) > 0) helpersWithTakes++;
-      }
-      if (helpersWithTakes > 0) this.phase(CMD.score);
-      if ((takes[0] as number) > 0) scoreShard(c, own, takes[0] as number, g);
-      if (helpersWithTakes > 0) this.awaitDone();
+      for (let k = 0; k < this.chunks; k++) if ((takes[k] as number) > 0) scoreShard(c, chosen[k] as ShardBuf, takes[k] as number, g);
     };
-    let mainSufficed = false;
     let sliceStart = began;
     for (let i = 0; i < pending.length; i++) {
       const pod = pending[i] as number;
@@ -166,22 +261,27 @@ export class SchedulerPool {
         await yieldToEventLoop();
         sliceStart = t0 = performance.now();
       }
-      ctl[C_POD] = pod;
-      ctl[C_START] = rec.nextStart;
-      ctl[C_NUM_TO_FIND] = numToFind;
-      // With a percentage below 100 the main thread's shard alone usually holds the
-      // first numToFind feasible nodes; then it filters first and calls on the
-      // helpers only when its shard falls short (the choice never changes a result,
-      // only who computes which shard, and when).
-      const mainFirst = numToFind < st.N && mainSufficed;
-      if (!mainFirst) this.phase(CMD.filter);
-      const c = prepareCycle(ctx, pod);
-      const guess = this.guesses.for(c);
-      filterAndGuess(ctx, c, rec.nextStart, ownRange, numToFind, own, reasons, guess);
-      mainSufficed = shardFeasibleCount(own) >= numToFind;
-      if (mainFirst && !mainSufficed) this.phase(CMD.filter);
-      if (this.helpers > 0 && !(mainFirst && mainSufficed)) this.awaitDone();
-      const d = decide(st, c, bufs, ranges, reasons, numToFind, rec.rng, takes, g, guess, () => scoreAll(c));
+      const start = rec.nextStart;
+      const phase = this.open(pod, start, numToFind);
+      let woken = eager;
+      if (woken) this.wakeHelpers();
+      const c = prepareCycle(w.ctx, pod);
+      // Sampled cycles time their plugins on this thread first (woken helpers meanwhile filter chunks).
+      if (rec.timer?.wants(i)) rec.timer.sample(w.ctx, c, start, numToFind);
+      if (!woken && this.helpers > 0) {
+        // Alone first; the helpers join once the work is worth sharing (see the header).
+        const examined = filterChunks(w, c, phase, start, numToFind, this.chunks, this.soloNodes);
+        if (examined >= this.soloNodes && foundIn(w.claim, phase) < numToFind) {
+          woken = true;
+          this.wakeHelpers();
+        }
+      }
+      // Until no chunk is left or the finished ones hold numToFind feasible nodes: the claimed chunks then suffice.
+      filterChunks(w, c, phase, start, numToFind, this.chunks);
+      this.collect(c, phase, start, numToFind);
+      this.stats.cycles++;
+      if (woken) this.stats.parallelCycles++;
+      const d = decide(st, c, chosen, ranges, chosenReasons, numToFind, rec.rng, takes, g, w.guesses.for(c), () => scoreAll(c));
       rec.finish(i, pod, d, t0);
     }
     return rec.result(performance.now() - began);
@@ -189,7 +289,8 @@ export class SchedulerPool {
 
   async close(): Promise<void> {
     if (this.serving !== null) {
-      this.phase(CMD.stop);
+      Atomics.store(this.w.ctl, C_STOP, 1);
+      this.wakeHelpers();
       await Promise.allSettled(this.serving);
       this.serving = null;
     }

@@ -7,6 +7,8 @@ import { mulberry32 } from '../stats/summary.js';
 import { createThreadCtx } from './context.js';
 import type { Decision, ShardRange } from './framework.js';
 import { decide, filterAndGuess, fitErrorMessage, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes } from './framework.js';
+import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
+import type { PluginTimeShare } from './plugintime.js';
 import type { SchedState } from './state.js';
 import { commitPod } from './state.js';
 
@@ -17,6 +19,8 @@ export interface ScheduleOptions {
   seed: number;
   /** Stop after this much wall time (the rest stay pending; `scheduled` says how many ran). */
   maxMs?: number;
+  /** Time each plugin in one cycle of this many (plugintime.ts); 0 = never. Default PLUGIN_SAMPLE_EVERY. */
+  pluginSampleEvery?: number;
 }
 
 export interface Unschedulable {
@@ -37,6 +41,10 @@ export interface ScheduleResult {
   reasonTotals: Map<string, number>;
   /** Cycles whose guessed normalisation was wrong (scored twice). */
   rescored: number;
+  /** Sampled per-plugin time share; null when sampling was off. */
+  pluginTimes: PluginTimeShare | null;
+  /** Process CPU time (user + system, every thread: spinning helpers count) over the loop, ms. */
+  cpuMs: number;
 }
 
 /** Everything after Filter/Score: decide, commit, advance the start index, record. */
@@ -49,11 +57,16 @@ export class CycleRecorder {
   scheduled = 0;
   rescored = 0;
   readonly rng: () => number;
+  /** Samples per-plugin times in some cycles (null when off). */
+  readonly timer: PluginTimer | null;
+  private readonly cpu0 = process.cpuUsage();
 
-  constructor(private readonly st: SchedState, count: number, seed: number) {
+  constructor(private readonly st: SchedState, count: number, opts: ScheduleOptions) {
     this.placements = new Int32Array(count);
     this.latenciesMs = new Float64Array(count);
-    this.rng = mulberry32(seed);
+    this.rng = mulberry32(opts.seed);
+    const every = opts.pluginSampleEvery ?? PLUGIN_SAMPLE_EVERY;
+    this.timer = every > 0 ? new PluginTimer(st, every) : null;
   }
 
   /** Commits a decision, advances the start index and records the cycle. */
@@ -72,8 +85,13 @@ export class CycleRecorder {
 
   result(elapsedMs: number): ScheduleResult {
     const n = this.scheduled;
-    return { scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs, unschedulable: this.unschedulable, reasonTotals: this.reasonTotals, rescored: this.rescored };
+    return { scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs, unschedulable: this.unschedulable, reasonTotals: this.reasonTotals, rescored: this.rescored, pluginTimes: this.timer?.result() ?? null, cpuMs: cpuMsSince(this.cpu0) };
   }
+}
+
+function cpuMsSince(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1000;
 }
 
 /** How long a scheduling loop runs before it lets the event loop in (signals, Ctrl-C cleanup). */
@@ -116,8 +134,9 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
   const takes = new Int32Array(1);
   const g = new Float64Array(globalBufLength(st));
   const reasons = new Int32Array(st.N);
+  const reasonsByShard = [reasons];
   const guesses = new Guesses(st);
-  const rec = new CycleRecorder(st, pending.length, opts.seed);
+  const rec = new CycleRecorder(st, pending.length, opts);
   const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
   const began = performance.now();
   const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
@@ -131,9 +150,10 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
       sliceStart = performance.now();
     }
     const c = prepareCycle(ctx, pod);
+    if (rec.timer?.wants(i)) rec.timer.sample(ctx, c, rec.nextStart, numToFind);
     const guess = guesses.for(c);
     filterAndGuess(ctx, c, rec.nextStart, ranges[0] as ShardRange, numToFind, buf, reasons, guess);
-    const d = decide(st, c, bufs, ranges, reasons, numToFind, rec.rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
+    const d = decide(st, c, bufs, ranges, reasonsByShard, numToFind, rec.rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
     rec.finish(i, pod, d, t0);
   }
   return rec.result(performance.now() - began);

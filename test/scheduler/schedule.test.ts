@@ -1,10 +1,14 @@
-// End-to-end: the piscina pool with 1, 2 and 3 workers places every pod exactly
-// where the single-threaded reference does (same seed), placements respect
+// End-to-end: the piscina pool with 1, 2 and 3 workers, with the default and with
+// small work-stealing chunks, places every pod exactly where the single-threaded
+// reference does (same seed), placements respect
 // capacity, and bad input is an InputError or an unschedulable pod with reasons.
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { SchedulerPool } from '../../src/scheduler/pool.js';
 import { scheduleReference } from '../../src/scheduler/scheduler.js';
+import { claimChunk, closePhase, finishChunk, finisherOf, openPhase, openPhaseOf } from '../../src/scheduler/worker.js';
+import { SCORE_PLUGINS } from '../../src/scheduler/framework.js';
+import { FILTER_PLUGINS } from '../../src/scheduler/plugintime.js';
 import type { ScheduleResult } from '../../src/scheduler/scheduler.js';
 import { buildState } from '../../src/scheduler/state.js';
 import { generateNodes, generatePods } from '../../src/scheduler/synthetic.js';
@@ -45,6 +49,82 @@ describe('deterministic placements', () => {
     const run = (seed: number) => { const b = cluster('basic', 200, 300); return Array.from(scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed }).placements); };
     expect(run(1)).toEqual(run(1));
     expect(run(1)).not.toEqual(run(2));
+  });
+});
+
+describe('work-stealing chunks', () => {
+  // 300 nodes in chunks of 16: 19 chunks claimed by whichever thread is free, merged in node order.
+  // soloNodes 48: below 100% the main thread filters 3 chunks alone, then wakes the helpers.
+  for (const pct of [100, 0]) {
+    it(`small chunks with 2 and 3 workers equal the reference path (mixed, 300 nodes, 600 pods, percentage ${pct || 'adaptive'})`, async () => {
+      const b = cluster('mixed', 300, 600);
+      const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: pct, seed: 42 });
+      // rescueAfterMs 0: the main thread filters every chunk a helper has not finished the moment it needs it,
+      // so helpers keep finishing chunks that were already done (into their own buffers, never read).
+      for (const [w, rescueAfterMs] of [[2, undefined], [3, undefined], [2, 0]] as const) {
+        const c = cluster('mixed', 300, 600);
+        const pool = new SchedulerPool(c.state, w, { chunkNodes: 16, soloNodes: 48, ...(rescueAfterMs === undefined ? {} : { rescueAfterMs }) });
+        pools.push(pool);
+        expect(pool.chunks).toBe(19);
+        const r = await pool.schedule(c.pending, { percentageOfNodesToScore: pct, seed: 42 });
+        const what = `${w} workers, rescue after ${rescueAfterMs ?? 'default'} ms`;
+        expect(Array.from(r.placements), what).toEqual(Array.from(ref.placements));
+        expect(r.unschedulable.map((u) => u.message), what).toEqual(ref.unschedulable.map((u) => u.message));
+        expect([...r.reasonTotals], what).toEqual([...ref.reasonTotals]);
+        expect(r.rescored, what).toBe(ref.rescored);
+        expect(pool.stats.cycles).toBe(600);
+        expect(pool.stats.parallelCycles, what).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('a chunk is recorded once per phase, by the first thread to finish it; a thread from an older phase never overwrites it', () => {
+    const done = new BigInt64Array(new SharedArrayBuffer(16));
+    expect(finisherOf(done, 0, 3n)).toBe(-1);
+    expect(finishChunk(done, 0, 3n, 2)).toBe(true);
+    expect(finishChunk(done, 0, 3n, 0)).toBe(false);
+    expect(finisherOf(done, 0, 3n)).toBe(2);
+    expect(finishChunk(done, 0, 4n, 0)).toBe(true);
+    expect(finishChunk(done, 0, 3n, 1)).toBe(false); // fell behind: phase 4 already recorded
+    expect(finisherOf(done, 0, 4n)).toBe(0);
+    expect(finisherOf(done, 1, 4n)).toBe(-1);
+  });
+
+  it('the claim word hands out each chunk of the open phase once, and none after it closes or to an older phase', () => {
+    const claim = new BigInt64Array(new SharedArrayBuffer(16));
+    openPhase(claim, 7n);
+    expect([claimChunk(claim, 7n, 3), claimChunk(claim, 7n, 3), claimChunk(claim, 7n, 3), claimChunk(claim, 7n, 3)]).toEqual([0, 1, 2, -1]);
+    openPhase(claim, 8n);
+    expect(claimChunk(claim, 7n, 3)).toBe(-1); // a thread still on phase 7
+    expect(openPhaseOf(claim)).toBe(8n);
+    expect(claimChunk(claim, 8n, 3)).toBe(0);
+    expect(closePhase(claim)).toBe(1);
+    expect(openPhaseOf(claim)).toBe(-1n);
+    expect(claimChunk(claim, 8n, 3)).toBe(-1);
+  });
+});
+
+describe('per-plugin time share', () => {
+  it('sampling every cycle leaves placements unchanged and accounts for every filter and score plugin', () => {
+    const run = (every: number) => { const b = cluster('mixed', 300, 400); return scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed: 5, pluginSampleEvery: every }); };
+    const off = run(0);
+    const on = run(1);
+    expect(Array.from(on.placements)).toEqual(Array.from(off.placements));
+    expect(off.pluginTimes).toBeNull();
+    const t = on.pluginTimes!;
+    expect(t.sampledCycles).toBe(400);
+    expect(Object.keys(t.share)).toEqual([...FILTER_PLUGINS.map((p) => `Filter/${p}`), ...SCORE_PLUGINS.map(([p]) => `Score/${p}`)]);
+    expect(Object.values(t.share).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    // The mixed workload exercises the dynamic plugins: they take time in the samples.
+    for (const k of ['Filter/NodeResourcesFit', 'Filter/PodTopologySpread', 'Filter/InterPodAffinity', 'Score/PodTopologySpread']) expect(t.ms[k], k).toBeGreaterThan(0);
+  });
+
+  it('the pool samples the same cycles (one in every)', async () => {
+    const b = cluster('mixed', 300, 600);
+    const pool = new SchedulerPool(b.state, 2, { chunkNodes: 64 });
+    pools.push(pool);
+    const r = await pool.schedule(b.pending, { percentageOfNodesToScore: 0, seed: 42, pluginSampleEvery: 50 });
+    expect(r.pluginTimes?.sampledCycles).toBe(12);
   });
 });
 
