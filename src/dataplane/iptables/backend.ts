@@ -4,12 +4,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Capabilities } from '../../host/capabilities.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
-import { buildProxyState, changedServices } from '../proxy/index.js';
+import { changedServices, ProxyStateMemo } from '../proxy/index.js';
 import type { ProxyState } from '../proxy/index.js';
 import { DataplaneError } from '../backend.js';
 import type { Availability, DataplaneBackend, ModelDelta, ObjectCounts, SyncTiming, VerifyResult } from '../backend.js';
 import type { Sandbox } from '../sandbox.js';
-import { renderIptablesFromState, renderIptablesJumps } from './render.js';
+import { IptablesRenderer, renderIptablesJumps } from './render.js';
 import type { IptablesJump, IptablesProgram } from './types.js';
 import { chainsInSave, partialPayload, staleServiceChains, withChainDeletions } from './sync.js';
 
@@ -64,6 +64,8 @@ function sampleDnatTargets(program: IptablesProgram, max: number): string[] {
 function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
   const name = flavour === 'nft' ? 'iptables-nft' : 'iptables-legacy';
   const t = tools(flavour);
+  // One renderer per node, as one kube-proxy per node: successive renders reuse unchanged Services' rules.
+  const renderers = new WeakMap<NodeContext, { states: ProxyStateMemo; rules: IptablesRenderer }>();
 
   async function restore(sandbox: Sandbox, payload: string, extraMs: number): Promise<SyncTiming> {
     const r = await sandbox.exec(sandbox.node, t.restore, RESTORE_ARGS, { input: payload });
@@ -86,9 +88,14 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
       return c.available ? { available: true } : { available: false, reason: c.reason };
     },
     render(model: ClusterModel, node: NodeContext): IptablesLoadable {
-      const state = buildProxyState(model, node);
+      let renderer = renderers.get(node);
+      if (renderer === undefined) {
+        renderer = { states: new ProxyStateMemo(), rules: new IptablesRenderer() };
+        renderers.set(node, renderer);
+      }
+      const state = renderer.states.build(model, node);
       // Kernels without xt_nfacct reject -m nfacct; kube-proxy probes for it and leaves those rules out.
-      return { program: renderIptablesFromState(state, node, { nfacct: false }), state, jumps: renderIptablesJumps() };
+      return { program: renderer.rules.render(state, node, { nfacct: false }), state, jumps: renderIptablesJumps() };
     },
     counts(p: IptablesLoadable): ObjectCounts {
       return { rules: p.program.counts.rules, chains: p.program.counts.chains };
@@ -108,7 +115,10 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
         }
       }
       const jumpsMs = performance.now() - started;
-      const timing = await restore(sandbox, p.program.payload, 0);
+      // The payload text is joined on first read; that is kscale's work, not the tool's.
+      const t0 = performance.now();
+      const payload = p.program.payload;
+      const timing = await restore(sandbox, payload, performance.now() - t0);
       return { ...timing, wallMs: timing.wallMs + jumpsMs, loaderCpuMs: timing.loaderCpuMs + cpu };
     },
     async update(sandbox: Sandbox, before: IptablesLoadable, after: IptablesLoadable, _delta: ModelDelta, mode: 'full' | 'partial'): Promise<SyncTiming> {

@@ -13,10 +13,10 @@ import type { ClusterModel, NodeContext } from '../../model/types.js';
 import type { CanonicalCIDRv4 } from '../../model/ip.js';
 import { cidrContainsText, parseCIDRv4Sloppy } from '../../model/ip.js';
 import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
-import { buildProxyState, categorizeEndpoints, endpointsOf, masqueradeMarkFor } from '../proxy/index.js';
-import type { IptablesJump, IptablesProgram, IptablesRenderOptions } from './types.js';
+import { buildProxyState, categorizeEndpoints, endpointsOf, masqueradeMarkFor, ServicePortMemo } from '../proxy/index.js';
+import type { IptablesFragments, IptablesJump, IptablesProgram, IptablesRenderOptions, ServicePortFragment, TableCounts } from './types.js';
 
-export type { IptablesJump, IptablesProgram, IptablesRenderOptions, TableCounts } from './types.js';
+export type { IptablesFragments, IptablesJump, IptablesProgram, IptablesRenderOptions, ServicePortFragment, TableCounts } from './types.js';
 
 /** Chains kube-proxy owns outright. */
 export const CHAIN = {
@@ -97,6 +97,15 @@ class LineSink {
   }
 }
 
+/** Where one service port's lines go. The full render points both nat sinks at one sink. */
+interface ServicePortSinks {
+  readonly filterRules: LineSink;
+  readonly natChains: LineSink;
+  /** Rules in KUBE-SERVICES / KUBE-NODEPORTS (upstream writes all of them before the port's own chains). */
+  readonly natTop: LineSink;
+  readonly natOwn: LineSink;
+}
+
 interface Ctx {
   readonly filterChains: LineSink;
   readonly filterRules: LineSink;
@@ -129,12 +138,108 @@ export function renderIptablesFromState(
   node: NodeContext,
   options: IptablesRenderOptions = {},
 ): IptablesProgram {
+  const ctx = makeCtx(state, node, options);
+  writePrologue(ctx, options);
+  // Top-level and per-Service nat rules share one sink: the order is the same as emitted.
+  const out: ServicePortSinks = { filterRules: ctx.filterRules, natChains: ctx.natChains, natTop: ctx.natRules, natOwn: ctx.natRules };
+  for (const sp of state.servicePorts) renderServicePort(ctx, state, sp, out);
+  writeEpilogue(ctx, options);
+  return assemble(ctx, state);
+}
+
+/**
+ * A renderer that, like a long-lived kube-proxy, keeps what each service port
+ * rendered to and reuses it for Services the change tracker reports
+ * unchanged since the previous render (same settings). Output is
+ * byte-identical to renderIptablesFromState; programs also carry fragments,
+ * from which a partial restore is assembled without re-reading the payload.
+ */
+export class IptablesRenderer {
+  readonly #memo = new ServicePortMemo<ServicePortFragment>();
+
+  render(state: ProxyState, node: NodeContext, options: IptablesRenderOptions = {}): IptablesProgram {
+    const head = makeCtx(state, node, options);
+    writePrologue(head, options);
+    const tail = makeCtx(state, node, options);
+    writeEpilogue(tail, options);
+    // Everything renderServicePort reads besides the state and the port.
+    const settings = JSON.stringify([head.mark, head.masqueradeAll, head.ifNotLocal, head.ifLocal, head.nodeIP, head.localhostNodePorts, head.nfacct, head.largeClusterMode, state.node.nodeName, state.node.zone]);
+    const { entries } = this.#memo.lookup(state, settings);
+    const ports = state.servicePorts;
+    for (let i = 0; i < ports.length; i++) entries[i] ??= renderFragment(head, state, ports[i] as ServicePortInfo);
+    const fragmentList = entries as ServicePortFragment[];
+    this.#memo.commit(state, settings, fragmentList);
+    const text = (sink: LineSink): string => sink.parts().join('');
+    const fragments: IptablesFragments = {
+      filterHead: text(head.filterChains) + text(head.filterRules),
+      filterTail: text(tail.filterRules),
+      natChainsHead: text(head.natChains),
+      natRulesHead: text(head.natRules),
+      natRulesTail: text(tail.natRules),
+      ports: fragmentList,
+    };
+    let filterRules = head.filterRules.length + tail.filterRules.length;
+    let natChains = head.natChains.length;
+    let natRules = head.natRules.length + tail.natRules.length;
+    for (const f of fragmentList) {
+      filterRules += f.filterRules;
+      natChains += f.natChainCount;
+      natRules += f.natTopRules + f.natOwnRules;
+    }
+    const counts = { filter: { chains: head.filterChains.length, rules: filterRules }, nat: { chains: natChains, rules: natRules } };
+    // Joined when first read: a partial restore is assembled from the fragments instead.
+    return programOf(() => payloadFromFragments(fragments, null, null), counts, head.largeClusterMode, state, fragments);
+  }
+}
+
+function renderFragment(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): ServicePortFragment {
+  const out: ServicePortSinks = { filterRules: new LineSink(), natChains: new LineSink(), natTop: new LineSink(), natOwn: new LineSink() };
+  renderServicePort(ctx, state, sp, out);
+  const text = (sink: LineSink): string => {
+    const parts = sink.parts();
+    return parts.length === 1 ? (parts[0] as string) : parts.join('');
+  };
+  return {
+    filter: text(out.filterRules),
+    filterRules: out.filterRules.length,
+    natChains: text(out.natChains),
+    natChainCount: out.natChains.length,
+    natTop: text(out.natTop),
+    natTopRules: out.natTop.length,
+    natOwn: text(out.natOwn),
+    natOwnRules: out.natOwn.length,
+  };
+}
+
+/**
+ * The restore payload the fragments make up. With `updated` (Services,
+ * "namespace/name") and the `serviceKeys` of the ports, the partial one:
+ * the port's own chains only for updated Services, as upstream's
+ * MinimizeIPTablesRestore writes it; with null, the full one.
+ */
+export function payloadFromFragments(f: IptablesFragments, serviceKeys: readonly string[] | null, updated: ReadonlySet<string> | null): string {
+  const parts: string[] = ['*filter\n', f.filterHead];
+  for (const p of f.ports) if (p.filter !== '') parts.push(p.filter);
+  parts.push(f.filterTail, 'COMMIT\n*nat\n', f.natChainsHead);
+  const whole = (i: number): boolean => updated === null || updated.has(serviceKeys?.[i] ?? '');
+  for (let i = 0; i < f.ports.length; i++) if (whole(i)) parts.push((f.ports[i] as ServicePortFragment).natChains);
+  parts.push(f.natRulesHead);
+  for (let i = 0; i < f.ports.length; i++) {
+    const p = f.ports[i] as ServicePortFragment;
+    parts.push(p.natTop);
+    if (whole(i)) parts.push(p.natOwn);
+  }
+  parts.push(f.natRulesTail, 'COMMIT\n');
+  return parts.join('');
+}
+
+function makeCtx(state: ProxyState, node: NodeContext, options: IptablesRenderOptions): Ctx {
   const nodePortIPs = options.nodePortIPs ?? [];
   // Upstream forces localhost NodePorts off when --nodeport-addresses excludes 127.0.0.0/8.
   const localhostAllowed = nodePortIPs.length === 0 || nodePortIPs.some((ip) => ip.startsWith('127.'));
   const localCidr: CanonicalCIDRv4 | undefined = node.clusterCIDR === '' ? undefined : parseCIDRv4Sloppy(node.clusterCIDR);
   const threshold = options.largeClusterEndpointsThreshold ?? LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-  const ctx: Ctx = {
+  return {
     filterChains: new LineSink(),
     filterRules: new LineSink(),
     natChains: new LineSink(),
@@ -148,8 +253,11 @@ export function renderIptablesFromState(
     nfacct: options.nfacct ?? true,
     largeClusterMode: state.totalEndpoints > threshold,
   };
-  const { filterChains, filterRules, natChains, natRules, mark } = ctx;
+}
 
+/** Chains and rules written before the first service port. */
+function writePrologue(ctx: Ctx, options: IptablesRenderOptions): void {
+  const { filterChains, filterRules, natChains, natRules, mark } = ctx;
   for (const c of [CHAIN.services, CHAIN.externalServices, CHAIN.forward, CHAIN.nodePorts, CHAIN.proxyFirewall]) {
     filterChains.push(chainLine(c));
   }
@@ -171,9 +279,12 @@ export function renderIptablesFromState(
       `-A ${CHAIN.kubeletFirewall} -m comment --comment "block incoming localnet connections" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
     );
   }
+}
 
-  for (const sp of state.servicePorts) renderServicePort(ctx, state, sp);
-
+/** Rules written after the last service port. */
+function writeEpilogue(ctx: Ctx, options: IptablesRenderOptions): void {
+  const { filterRules, natRules, mark } = ctx;
+  const nodePortIPs = options.nodePortIPs ?? [];
   // The NodePort dispatch must be the last rule of KUBE-SERVICES.
   if (nodePortIPs.length === 0) {
     const localhostGuard = ctx.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
@@ -198,8 +309,6 @@ export function renderIptablesFromState(
   filterRules.push(
     `-A ${CHAIN.forward} -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
   );
-
-  return assemble(ctx, state);
 }
 
 function assemble(ctx: Ctx, state: ProxyState): IptablesProgram {
@@ -208,38 +317,58 @@ function assemble(ctx: Ctx, state: ProxyState): IptablesProgram {
   parts.push('COMMIT\n*nat\n');
   for (const sink of [ctx.natChains, ctx.natRules]) for (const c of sink.parts()) parts.push(c);
   parts.push('COMMIT\n');
-  const payload = parts.join('');
-  const natStart = payload.indexOf('COMMIT\n*nat\n') + 7;
+  const counts = {
+    filter: { chains: ctx.filterChains.length, rules: ctx.filterRules.length },
+    nat: { chains: ctx.natChains.length, rules: ctx.natRules.length },
+  };
+  return programOf(parts.join(''), counts, ctx.largeClusterMode, state, undefined);
+}
+
+function programOf(
+  text: string | (() => string),
+  counts: { filter: TableCounts; nat: TableCounts },
+  largeClusterMode: boolean,
+  state: ProxyState,
+  fragments: IptablesFragments | undefined,
+): IptablesProgram {
+  let payload: string | null = typeof text === 'string' ? text : null;
+  const payloadOf = (): string => (payload ??= (text as () => string)());
+  const natStart = (): number => payloadOf().indexOf('COMMIT\n*nat\n') + 7;
   // Line arrays are derived on first use: at 50k services they are millions of strings.
   let filter: string[] | null = null;
   let nat: string[] | null = null;
-  const filterCounts = { chains: ctx.filterChains.length, rules: ctx.filterRules.length };
-  const natCounts = { chains: ctx.natChains.length, rules: ctx.natRules.length };
+  const filterCounts = counts.filter;
+  const natCounts = counts.nat;
   return {
     kind: 'iptables',
     get filter(): readonly string[] {
-      filter ??= payload.slice(0, natStart - 1).split('\n');
+      filter ??= payloadOf().slice(0, natStart() - 1).split('\n');
       return filter;
     },
     get nat(): readonly string[] {
-      nat ??= payload.slice(natStart, payload.length - 1).split('\n');
+      const p = payloadOf();
+      nat ??= p.slice(natStart(), p.length - 1).split('\n');
       return nat;
     },
-    payload,
+    get payload(): string {
+      return payloadOf();
+    },
     counts: {
       filter: filterCounts,
       nat: natCounts,
       rules: filterCounts.rules + natCounts.rules,
       chains: filterCounts.chains + natCounts.chains,
     },
-    largeClusterMode: ctx.largeClusterMode,
+    largeClusterMode,
     totalEndpoints: state.totalEndpoints,
     servicePorts: state.servicePorts.length,
+    ...(fragments === undefined ? {} : { fragments }),
   };
 }
 
-function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): void {
-  const { filterRules, natChains, natRules } = ctx;
+function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo, out: ServicePortSinks): void {
+  const { filterRules, natChains, natTop } = out;
+  const natRules = out.natOwn;
   const name = sp.name;
   const proto = sp.protocolLower;
   const hash = sp.hash;
@@ -298,7 +427,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
 
   // Cluster IP.
   if (hasInternalEndpoints) {
-    natRules.push(
+    natTop.push(
       `-A ${CHAIN.services} -m comment --comment "${name} cluster IP" ${protoMatch} -d ${sp.clusterIP} ${dport} -j ${internalTrafficChain}`,
     );
   } else {
@@ -310,7 +439,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
   // External IPs.
   for (const ip of sp.externalIPs) {
     if (hasEndpoints) {
-      natRules.push(
+      natTop.push(
         `-A ${CHAIN.services} -m comment --comment "${name} external IP" ${protoMatch} -d ${ip} ${dport} -j ${externalTrafficChain}`,
       );
     }
@@ -324,7 +453,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
   // Load-balancer VIPs.
   for (const ip of sp.loadBalancerVIPs) {
     if (hasEndpoints) {
-      natRules.push(
+      natTop.push(
         `-A ${CHAIN.services} -m comment --comment "${name} loadbalancer IP" ${protoMatch} -d ${ip} ${dport} -j ${loadBalancerTrafficChain}`,
       );
     }
@@ -347,11 +476,11 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
     if (hasEndpoints) {
       // A dedicated localhost rule exists only to count packets in the nfacct counter.
       if (ctx.localhostNodePorts && ctx.nfacct) {
-        natRules.push(
+        natTop.push(
           `-A ${CHAIN.nodePorts} -m comment --comment ${name} ${protoMatch} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name ${NFACCT_LOCALHOST_NODEPORT} -j ${externalTrafficChain}`,
         );
       }
-      natRules.push(`-A ${CHAIN.nodePorts} -m comment --comment ${name} ${protoMatch} --dport ${sp.nodePort} -j ${externalTrafficChain}`);
+      natTop.push(`-A ${CHAIN.nodePorts} -m comment --comment ${name} ${protoMatch} --dport ${sp.nodePort} -j ${externalTrafficChain}`);
     }
     if (!hasExternalEndpoints) {
       filterRules.push(
@@ -419,11 +548,11 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
 
   if (usesClusterPolicyChain) {
     natChains.push(chainLine(clusterPolicyChain));
-    writeServiceToEndpointRules(ctx, sp, clusterPolicyChain, clusterEndpoints, sepName);
+    writeServiceToEndpointRules(ctx, natRules, sp, clusterPolicyChain, clusterEndpoints, sepName);
   }
   if (usesLocalPolicyChain) {
     natChains.push(chainLine(localPolicyChain));
-    writeServiceToEndpointRules(ctx, sp, localPolicyChain, localEndpoints, sepName);
+    writeServiceToEndpointRules(ctx, natRules, sp, localPolicyChain, localEndpoints, sepName);
   }
 
   const comment = ctx.largeClusterMode ? '' : ` -m comment --comment ${name}`;
@@ -440,12 +569,12 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
 
 function writeServiceToEndpointRules(
   ctx: Ctx,
+  natRules: LineSink,
   sp: ServicePortInfo,
   chain: string,
   endpoints: readonly EndpointInfo[],
   sepName: (ep: EndpointInfo) => string,
 ): void {
-  const { natRules } = ctx;
   const name = sp.name;
   const withComment = !ctx.largeClusterMode;
   if (sp.sessionAffinity === 'ClientIP') {

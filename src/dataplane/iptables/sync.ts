@@ -13,7 +13,9 @@
 //   is below the large-cluster threshold (1,000 endpoints) or a sync period has
 //   passed; in a large cluster they stay behind, empty and unreferenced.
 import type { ProxyState, ServicePortInfo } from '../proxy/index.js';
+import { serviceKey } from '../proxy/changes.js';
 import { endpointsOf } from '../proxy/state.js';
+import { payloadFromFragments } from './render.js';
 import type { IptablesProgram } from './types.js';
 
 const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP)-/;
@@ -52,6 +54,10 @@ function chainOfLine(line: string): string | undefined {
  * per-Service chains of Services outside `updated`.
  */
 export function partialPayload(full: IptablesProgram, after: ProxyState, updated: ReadonlySet<string>): string {
+  // A program from an IptablesRenderer is assembled from its parts: no pass over every nat line.
+  if (full.fragments !== undefined && full.fragments.ports.length === after.servicePorts.length) {
+    return payloadFromFragments(full.fragments, after.servicePorts.map(serviceKey), updated);
+  }
   const skip = new Set<string>();
   for (const [svc, chains] of chainsByService(after)) if (!updated.has(svc)) for (const c of chains) skip.add(c);
   const nat = full.nat.filter((line) => {

@@ -58,6 +58,39 @@ export interface IptablesProgram {
   readonly largeClusterMode: boolean;
   readonly totalEndpoints: number;
   readonly servicePorts: number;
+  /**
+   * The payload cut into its fixed parts and one fragment per service port;
+   * only programs from an IptablesRenderer carry it (what a partial restore is assembled from).
+   */
+  readonly fragments?: IptablesFragments;
+}
+
+/** One service port's share of the payload, newline-terminated lines per part ('' when none). */
+export interface ServicePortFragment {
+  /** filter-table rules (REJECT/DROP for missing endpoints, firewall drops, health-check accepts). */
+  readonly filter: string;
+  readonly filterRules: number;
+  /** Declarations of the port's own nat chains (KUBE-SVC-, -SVL-, -EXT-, -FW-, -SEP-). */
+  readonly natChains: string;
+  readonly natChainCount: number;
+  /** Its rules in the shared chains KUBE-SERVICES and KUBE-NODEPORTS, which every sync rewrites. */
+  readonly natTop: string;
+  readonly natTopRules: number;
+  /** Its rules in its own chains, which a partial sync writes only when the Service changed. */
+  readonly natOwn: string;
+  readonly natOwnRules: number;
+}
+
+/** A payload as parts: it is their concatenation (see iptables/sync.ts payloadFromFragments). */
+export interface IptablesFragments {
+  /** Fixed filter chain declarations and rules before the first service port. */
+  readonly filterHead: string;
+  readonly filterTail: string;
+  readonly natChainsHead: string;
+  readonly natRulesHead: string;
+  readonly natRulesTail: string;
+  /** Aligned with the proxy state's servicePorts. */
+  readonly ports: readonly ServicePortFragment[];
 }
 
 /** One jump kube-proxy installs from a built-in chain with plain `iptables -I` (not via restore). */

@@ -8,7 +8,9 @@ import type { ClusterModel, NodeContext } from '../../model/types.js';
 import { DataplaneError } from '../backend.js';
 import type { Availability, DataplaneBackend, ModelDelta, ObjectCounts, SyncTiming, VerifyResult } from '../backend.js';
 import type { Sandbox } from '../sandbox.js';
-import { renderNftables, renderNftablesIncremental } from './render.js';
+import { ProxyStateMemo } from '../proxy/index.js';
+import type { ProxyState } from '../proxy/index.js';
+import { NftRenderer } from './render.js';
 import { applyTransaction, emptyRuleset } from './ruleset.js';
 import type { Ruleset } from './ruleset.js';
 import type { NftProgram } from './types.js';
@@ -17,6 +19,19 @@ export interface NftLoadable {
   program: NftProgram;
   model: ClusterModel;
   node: NodeContext;
+  state: ProxyState;
+}
+
+// One renderer per node, as one kube-proxy per node: successive syncs reuse unchanged Services' work.
+const renderers = new WeakMap<NodeContext, { states: ProxyStateMemo; rules: NftRenderer }>();
+
+function rendererFor(node: NodeContext): { states: ProxyStateMemo; rules: NftRenderer } {
+  let r = renderers.get(node);
+  if (r === undefined) {
+    r = { states: new ProxyStateMemo(), rules: new NftRenderer() };
+    renderers.set(node, r);
+  }
+  return r;
 }
 
 
@@ -81,19 +96,24 @@ export const nftablesBackend: DataplaneBackend<NftLoadable> = {
     return caps.nftables.available ? { available: true } : { available: false, reason: caps.nftables.reason };
   },
   render(model: ClusterModel, node: NodeContext): NftLoadable {
-    return { program: renderNftables(model, node), model, node };
+    const r = rendererFor(node);
+    const state = r.states.build(model, node);
+    return { program: r.rules.render(state, node), model, node, state };
   },
   counts(p: NftLoadable): ObjectCounts {
     const c = countRuleset(applyTransaction(emptyRuleset(), p.program.lines));
     return { chains: c.chains, rules: c.rules, setElements: c.setElements + c.mapElements };
   },
   load(sandbox: Sandbox, p: NftLoadable): Promise<SyncTiming> {
-    return nftApply(sandbox, p.program.payload, 0);
+    // The transaction text is joined on first read; that is kscale's work, not nft's.
+    const t0 = performance.now();
+    const payload = p.program.payload;
+    return nftApply(sandbox, payload, performance.now() - t0);
   },
   async update(sandbox: Sandbox, before: NftLoadable, after: NftLoadable, _delta: ModelDelta): Promise<SyncTiming> {
     // kscale's share: computing the partial transaction from the two models, as the proxier does in-process.
     const started = performance.now();
-    const inc = renderNftablesIncremental(before.model, after.model, after.node);
+    const inc = rendererFor(after.node).rules.renderIncremental(before.state, after.state, after.node);
     return nftApply(sandbox, inc.program.payload, performance.now() - started);
   },
   async verify(sandbox: Sandbox, p: NftLoadable): Promise<VerifyResult> {

@@ -15,7 +15,9 @@ export {
   masqueradeMarkFor,
   renderNftables,
   renderNftablesFromState,
+  NftRenderer,
   renderNftablesIncremental,
+  renderNftablesIncrementalFromStates,
   renderStaleChainCleanup,
   resolveConfig,
 } from './render.js';

@@ -6,10 +6,11 @@ import { InputError } from '../../errors.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
 import type { ProxyState } from '../proxy/index.js';
 import { normalizeIPv4, parseCIDRv4Sloppy, parseIPv4Sloppy } from '../../model/ip.js';
-import { buildProxyState, changedServices, masqueradeMarkFor } from '../proxy/index.js';
+import { buildProxyState, changedServices, masqueradeMarkFor, ServicePortMemo } from '../proxy/index.js';
 import { profileSpec } from './profile.js';
 import type { KernelView, SyncConfig, SyncResult } from './sync.js';
-import { runSync } from './sync.js';
+import type { PortEntry } from './sync.js';
+import { kernelViewOf, runFullSyncMemo, runSync } from './sync.js';
 import { deleteChain } from './syntax.js';
 import { emptyCounts } from './transaction.js';
 import type { NftCounts, NftIncremental, NftIncrementalContext, NftProfile, NftProgram, NftRenderOptions } from './types.js';
@@ -64,18 +65,23 @@ export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): S
  * first use: loaders only need the payload, and keeping 2 million line
  * strings alive next to it would double memory and GC work at 50k services.
  */
-function toProgram(profile: NftProfile, payload: string, operations: number, counts: NftCounts, result: SyncResult | null): NftProgram {
+function toProgram(profile: NftProfile, text: string | (() => string), operations: number, counts: NftCounts, result: SyncResult | null): NftProgram {
   let lines: readonly string[] | null = null;
+  let payload: string | null = typeof text === 'string' ? text : null;
+  const payloadOf = (): string => (payload ??= (text as () => string)());
   return {
     backend: 'nftables',
     profile,
     family: 'ip',
     table: 'kube-proxy',
     get lines(): readonly string[] {
-      lines ??= payload === '' ? [] : payload.slice(0, -1).split('\n');
+      const p = payloadOf();
+      lines ??= p === '' ? [] : p.slice(0, -1).split('\n');
       return lines;
     },
-    payload,
+    get payload(): string {
+      return payloadOf();
+    },
     operations,
     counts,
     servicePorts: result?.servicePorts ?? 0,
@@ -120,10 +126,31 @@ export function renderNftablesIncremental(
   opts: NftRenderOptions = {},
   ctx: NftIncrementalContext = {},
 ): NftIncremental {
+  return renderNftablesIncrementalFromStates(buildProxyState(prev, node), buildProxyState(next, node), node, opts, ctx);
+}
+
+/** renderNftablesIncremental for already built proxy states (both for `node`). */
+export function renderNftablesIncrementalFromStates(
+  prevState: ProxyState,
+  nextState: ProxyState,
+  node: NodeContext,
+  opts: NftRenderOptions = {},
+  ctx: NftIncrementalContext = {},
+): NftIncremental {
   const cfg = resolveConfig(node, opts);
-  const prevState = buildProxyState(prev, node);
-  const nextState = buildProxyState(next, node);
   const before = runSync(prevState, cfg, { kind: 'full' }, null, { emit: false, trackState: true }).after;
+  return partialSync(prevState, nextState, cfg, opts, ctx, before, null);
+}
+
+function partialSync(
+  prevState: ProxyState,
+  nextState: ProxyState,
+  cfg: SyncConfig,
+  opts: NftRenderOptions,
+  ctx: NftIncrementalContext,
+  before: KernelView,
+  cached: readonly PortEntry[] | null,
+): NftIncremental {
   let kernel: KernelView = before;
   if (ctx.pendingStaleChains !== undefined && ctx.pendingStaleChains.length > 0) {
     const chains = new Set(before.chains);
@@ -131,12 +158,64 @@ export function renderNftablesIncremental(
     kernel = { ...before, chains };
   }
   const updated = changedServices(prevState, nextState);
-  const result = runSync(nextState, cfg, { kind: 'partial', updated }, kernel, { emit: true, trackState: true });
+  const result = runSync(nextState, cfg, { kind: 'partial', updated }, kernel, { emit: true, trackState: true }, cached);
   return {
     program: programOf(opts.profile ?? 'v1.34', result),
     staleChains: result.staleChains,
     updatedServices: [...updated],
   };
+}
+
+/** Memo entries of one rendered state, with the settings they were rendered under. */
+interface RenderedState {
+  readonly settings: string;
+  readonly entries: readonly PortEntry[];
+}
+
+/**
+ * A renderer that, like a long-lived kube-proxy, keeps what each service
+ * port rendered to and reuses it while the change tracker reports its
+ * Service unchanged: a full render re-renders only changed Services, and a
+ * partial sync between two states it rendered replays unchanged ports'
+ * declarations (chains, elements) instead of recomputing them. Output is
+ * byte-identical to renderNftablesFromState and
+ * renderNftablesIncrementalFromStates.
+ */
+export class NftRenderer {
+  readonly #memo = new ServicePortMemo<PortEntry>();
+  readonly #rendered = new WeakMap<ProxyState, RenderedState>();
+
+  /** The full-sync transaction for `state` (as renderNftablesFromState). */
+  render(state: ProxyState, node: NodeContext, opts: NftRenderOptions = {}): NftProgram {
+    const cfg = resolveConfig(node, opts);
+    const settings = settingsOf(state, cfg, opts);
+    const { entries: cached } = this.#memo.lookup(state, settings);
+    const { result, entries } = runFullSyncMemo(state, cfg, cached);
+    this.#memo.commit(state, settings, entries);
+    this.#rendered.set(state, { settings, entries });
+    // The text is joined when first read: a sync after the first loads only the partial transaction.
+    return toProgram(opts.profile ?? 'v1.34', () => result.tx.payload(), result.tx.size, { ...result.tx.counts }, result);
+  }
+
+  /**
+   * The partial sync from `prev` to `next` (as renderNftablesIncrementalFromStates);
+   * from the memo when this renderer rendered both with the same options.
+   */
+  renderIncremental(prev: ProxyState, next: ProxyState, node: NodeContext, opts: NftRenderOptions = {}, ctx: NftIncrementalContext = {}): NftIncremental {
+    const cfg = resolveConfig(node, opts);
+    const settings = settingsOf(next, cfg, opts);
+    const a = this.#rendered.get(prev);
+    const b = this.#rendered.get(next);
+    if (a === undefined || b === undefined || a.settings !== settings || b.settings !== settings || prev.node.nodeName !== next.node.nodeName || prev.node.zone !== next.node.zone) {
+      return renderNftablesIncrementalFromStates(prev, next, node, opts, ctx);
+    }
+    return partialSync(prev, next, cfg, opts, ctx, kernelViewOf(a.entries), b.entries);
+  }
+}
+
+/** Everything writeServicePort reads besides the state's ports and endpoints. */
+function settingsOf(state: ProxyState, cfg: SyncConfig, opts: NftRenderOptions): string {
+  return JSON.stringify([opts.profile ?? 'v1.34', cfg.masqueradeMark, cfg.masqueradeAll, cfg.clusterCIDR, cfg.nodeIP, state.node.nodeName, state.node.zone]);
 }
 
 /**

@@ -10,6 +10,7 @@ import { categorizeEndpoints, endpointsOf, serviceKey } from '../proxy/index.js'
 import { endpointChainBase, isServiceChainName, PREFIX, servicePortChainBase } from './names.js';
 import type { ProfileSpec } from './profile.js';
 import type { ElementSnapshot } from './transaction.js';
+import type { MutableCounts } from './transaction.js';
 import { ElementStore, Tx } from './transaction.js';
 
 /** Fixed object names kube-proxy uses inside its table. */
@@ -264,27 +265,98 @@ function writeServiceToEndpointRules(tx: Tx, sp: ServicePortInfo, chain: string,
   tx.rule(chain, `numgen random mod ${names.length} vmap { ${vmap} }`);
 }
 
+/** One element a service port declares: index into CONTAINERS, joined key and value, comment. */
+export interface ElementDecl {
+  readonly store: number;
+  readonly key: string;
+  readonly value: string;
+  readonly comment: string | null;
+}
+
+/**
+ * What one service port declares in a sync whatever the kernel holds: its
+ * chains (in ensure order), affinity sets and map/set elements (in ensure
+ * order). Replaying these is what a skipped (unchanged) port does in a partial
+ * sync, without computing a name or a string.
+ */
+export interface PortDecls {
+  readonly chains: readonly string[];
+  readonly affinitySets: readonly string[];
+  readonly elements: readonly ElementDecl[];
+  readonly endpointChains: number;
+}
+
+/** A memoised service port: its declarations and, when it came out self-contained, its full-sync text. */
+export interface PortEntry {
+  readonly decls: PortDecls;
+  /**
+   * The port's operations in a full sync into a fresh table; null when one of
+   * its elements was already declared by an earlier port (its text then
+   * depends on what came before it).
+   */
+  readonly full: { readonly text: string; readonly operations: number; readonly counts: Readonly<MutableCounts> } | null;
+}
+
+interface Recorder {
+  readonly chains: string[];
+  readonly affinitySets: string[];
+  readonly elements: ElementDecl[];
+  /** No element key was already in its store when declared. */
+  clean: boolean;
+}
+
+/** CONTAINERS index of each store, as ElementDecl.store holds it. */
+const STORE = { clusterIPs: 0, serviceIPs: 1, firewallIPs: 2, noEndpointServices: 3, noEndpointNodePorts: 4, serviceNodePorts: 5 } as const;
+
 interface LoopState {
-  readonly tx: Tx;
+  tx: Tx;
   readonly cfg: SyncConfig;
   readonly stores: ElementStores;
   /** null when not tracking state: every service port's chain names are distinct by construction. */
   readonly activeChains: Set<string> | null;
   readonly activeAffinitySets: Set<string>;
   endpointChains: number;
+  /** Set while a port's declarations are being recorded for the memo. */
+  rec: Recorder | null;
+}
+
+function portChain(ls: LoopState, chain: string, skip: boolean): void {
+  ls.rec?.chains.push(chain);
+  ensureChain(ls.tx, chain, ls.activeChains, skip);
+}
+
+function declare(ls: LoopState, store: number, key: string, value: string, comment: string | null): void {
+  const target = ls.stores.all[store] as ElementStore;
+  const rec = ls.rec;
+  if (rec !== null) {
+    if (rec.clean && target.has(key)) rec.clean = false;
+    rec.elements.push({ store, key, value, comment });
+  }
+  target.ensure(ls.tx, key, value, comment);
+}
+
+/** What writeServicePort does for a skipped port, from its recorded declarations. */
+function replayDecls(ls: LoopState, d: PortDecls): void {
+  for (const chain of d.chains) ensureChain(ls.tx, chain, ls.activeChains, true);
+  for (const set of d.affinitySets) ls.activeAffinitySets.add(set);
+  ls.endpointChains += d.endpointChains;
+  for (const e of d.elements) (ls.stores.all[e.store] as ElementStore).ensure(ls.tx, e.key, e.value, e.comment);
 }
 
 /** Everything one service port contributes: chains, map elements, and (unless skipped) rules. */
 function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEndpoints, skip: boolean): void {
-  const { tx, cfg, stores, activeChains } = ls;
+  const { tx, cfg } = ls;
   const proto = sp.protocolLower;
   const affinity = sp.sessionAffinity === 'ClientIP';
 
   const all = cat.allReachableEndpoints;
   const names = endpointNames(sp, all);
   for (const n of names) {
-    ensureChain(tx, n.chain, activeChains, skip);
-    if (affinity) ls.activeAffinitySets.add(n.affinitySet);
+    portChain(ls, n.chain, skip);
+    if (affinity) {
+      ls.activeAffinitySets.add(n.affinitySet);
+      ls.rec?.affinitySets.push(n.affinitySet);
+    }
   }
   ls.endpointChains += names.length;
 
@@ -295,9 +367,9 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
   const firewallChain = PREFIX.firewall + base;
 
   const usesClusterChain = cat.clusterEndpoints.length > 0 && sp.usesClusterEndpoints;
-  if (usesClusterChain) ensureChain(tx, clusterChain, activeChains, skip);
+  if (usesClusterChain) portChain(ls, clusterChain, skip);
   const usesLocalChain = cat.localEndpoints.length > 0 && sp.usesLocalEndpoints;
-  if (usesLocalChain) ensureChain(tx, localChain, activeChains, skip);
+  if (usesLocalChain) portChain(ls, localChain, skip);
 
   const hasEndpoints = cat.hasAnyEndpoints;
   const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
@@ -308,7 +380,7 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
   // The external chain is needed even without usable external endpoints: it
   // carries the short-circuit rules for pod- and node-originated traffic.
   const usesExternalChain = hasEndpoints && sp.externallyAccessible;
-  if (usesExternalChain) ensureChain(tx, externalChain, activeChains, skip);
+  if (usesExternalChain) portChain(ls, externalChain, skip);
 
   // No endpoints anywhere: reject; endpoints, but none for this kind of traffic: drop.
   const internalVerdict = hasEndpoints ? 'drop' : GOTO_REJECT;
@@ -316,33 +388,33 @@ function writeServicePort(ls: LoopState, sp: ServicePortInfo, cat: CategorizedEn
   const comment = sp.name;
   const port = sp.port;
 
-  stores.clusterIPs.ensure(tx, sp.clusterIP, '', null);
+  declare(ls, STORE.clusterIPs, sp.clusterIP, '', null);
   const clusterKey = `${sp.clusterIP} . ${proto} . ${port}`;
-  if (hasInternal) stores.serviceIPs.ensure(tx, clusterKey, `goto ${internalChain}`, null);
-  else stores.noEndpointServices.ensure(tx, clusterKey, internalVerdict, comment);
+  if (hasInternal) declare(ls, STORE.serviceIPs, clusterKey, `goto ${internalChain}`, null);
+  else declare(ls, STORE.noEndpointServices, clusterKey, internalVerdict, comment);
 
   for (const ip of sp.externalIPs) {
     const key = `${ip} . ${proto} . ${port}`;
-    if (hasEndpoints) stores.serviceIPs.ensure(tx, key, `goto ${externalChain}`, null);
-    if (!hasExternal) stores.noEndpointServices.ensure(tx, key, externalVerdict, comment);
+    if (hasEndpoints) declare(ls, STORE.serviceIPs, key, `goto ${externalChain}`, null);
+    if (!hasExternal) declare(ls, STORE.noEndpointServices, key, externalVerdict, comment);
   }
 
   const usesFirewall = sp.loadBalancerVIPs.length > 0 && sp.loadBalancerSourceRanges.length > 0;
-  if (usesFirewall) ensureChain(tx, firewallChain, activeChains, skip);
+  if (usesFirewall) portChain(ls, firewallChain, skip);
   for (const ip of sp.loadBalancerVIPs) {
     const key = `${ip} . ${proto} . ${port}`;
-    if (hasEndpoints) stores.serviceIPs.ensure(tx, key, `goto ${externalChain}`, null);
-    if (usesFirewall) stores.firewallIPs.ensure(tx, key, `goto ${firewallChain}`, null);
+    if (hasEndpoints) declare(ls, STORE.serviceIPs, key, `goto ${externalChain}`, null);
+    if (usesFirewall) declare(ls, STORE.firewallIPs, key, `goto ${firewallChain}`, null);
   }
   if (!hasExternal) {
-    for (const ip of sp.loadBalancerVIPs) stores.noEndpointServices.ensure(tx, `${ip} . ${proto} . ${port}`, externalVerdict, comment);
+    for (const ip of sp.loadBalancerVIPs) declare(ls, STORE.noEndpointServices, `${ip} . ${proto} . ${port}`, externalVerdict, comment);
   }
 
   if (sp.nodePort !== 0) {
     const key = `${proto} . ${sp.nodePort}`;
     // NodePorts are not subject to loadBalancerSourceRanges (long-standing behaviour).
-    if (hasEndpoints) stores.serviceNodePorts.ensure(tx, key, `goto ${externalChain}`, null);
-    if (!hasExternal) stores.noEndpointNodePorts.ensure(tx, key, externalVerdict, comment);
+    if (hasEndpoints) declare(ls, STORE.serviceNodePorts, key, `goto ${externalChain}`, null);
+    if (!hasExternal) declare(ls, STORE.noEndpointNodePorts, key, externalVerdict, comment);
   }
 
   if (skip || !tx.emit) return;
@@ -410,6 +482,8 @@ export function runSync(
   mode: SyncMode,
   kernel: KernelView | null,
   out: SyncOutput,
+  /** Memo entries aligned with state.servicePorts: skipped ports replay their declarations instead of being rendered. */
+  cached: readonly (PortEntry | undefined)[] | null = null,
 ): SyncResult {
   const tx = new Tx(out.emit);
   // Stale-chain detection needs the active set whenever the kernel has chains.
@@ -424,11 +498,15 @@ export function runSync(
     activeChains: track ? new Set() : null,
     activeAffinitySets: new Set(),
     endpointChains: 0,
+    rec: null,
   };
-  for (const sp of state.servicePorts) {
-    const cat = categorizeEndpoints(endpointsOf(state, sp), sp, state.node);
+  const ports = state.servicePorts;
+  for (let i = 0; i < ports.length; i++) {
+    const sp = ports[i] as ServicePortInfo;
     const skip = mode.kind === 'partial' && !mode.updated.has(serviceKey(sp));
-    writeServicePort(ls, sp, cat, skip);
+    const entry = skip && cached !== null ? cached[i] : undefined;
+    if (entry !== undefined) replayDecls(ls, entry.decls);
+    else writeServicePort(ls, sp, categorizeEndpoints(endpointsOf(state, sp), sp, state.node), skip);
   }
 
   // Chains no longer used are only flushed now: kernels before 6.2 notice late
@@ -459,4 +537,73 @@ export function runSync(
     servicePorts: state.servicePorts.length,
     endpointChains: ls.endpointChains,
   };
+}
+
+/**
+ * A full sync into a fresh table (as runSync with kernel null, emitting,
+ * not tracking state) that reuses memo entries: a port whose entry has
+ * self-contained text and none of whose elements an earlier port declared
+ * is appended as that text; every other port is rendered and its entry
+ * returned in `entries` (aligned with state.servicePorts).
+ */
+export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: readonly (PortEntry | undefined)[]): { result: SyncResult; entries: PortEntry[] } {
+  const tx = new Tx(true);
+  const stores = openStores(null);
+  writeSetup(tx, cfg, stores);
+  const ls: LoopState = { tx, cfg, stores, activeChains: null, activeAffinitySets: new Set(), endpointChains: 0, rec: null };
+  const ports = state.servicePorts;
+  const entries = new Array<PortEntry>(ports.length);
+  for (let i = 0; i < ports.length; i++) {
+    const sp = ports[i] as ServicePortInfo;
+    const entry = cached[i];
+    if (entry !== undefined && entry.full !== null && entry.decls.elements.every((e) => !(stores.all[e.store] as ElementStore).has(e.key))) {
+      for (const e of entry.decls.elements) (stores.all[e.store] as ElementStore).adopt(e.key, e.value);
+      for (const set of entry.decls.affinitySets) ls.activeAffinitySets.add(set);
+      ls.endpointChains += entry.decls.endpointChains;
+      tx.appendText(entry.full.text, entry.full.operations, entry.full.counts);
+      entries[i] = entry;
+      continue;
+    }
+    const portTx = new Tx(true);
+    const rec: Recorder = { chains: [], affinitySets: [], elements: [], clean: true };
+    const before = ls.endpointChains;
+    ls.tx = portTx;
+    ls.rec = rec;
+    writeServicePort(ls, sp, categorizeEndpoints(endpointsOf(state, sp), sp, state.node), false);
+    ls.tx = tx;
+    ls.rec = null;
+    const text = portTx.payload();
+    tx.appendText(text, portTx.size, portTx.counts);
+    const decls: PortDecls = { chains: rec.chains, affinitySets: rec.affinitySets, elements: rec.elements, endpointChains: ls.endpointChains - before };
+    entries[i] = { decls, full: rec.clean ? { text, operations: portTx.size, counts: portTx.counts } : null };
+  }
+  // Fresh stores have no leftovers; kept so the transaction ends as runSync's does.
+  for (const store of stores.all) store.cleanup(tx);
+  const result: SyncResult = {
+    tx,
+    after: { chains: new Set(), affinitySets: ls.activeAffinitySets, elements: new Map() },
+    staleChains: [],
+    servicePorts: ports.length,
+    endpointChains: ls.endpointChains,
+  };
+  return { result, entries };
+}
+
+/**
+ * The kernel a full sync of the ports with these entries leaves (what
+ * runSync(full, no emit, trackState) computes), from their declarations alone.
+ */
+export function kernelViewOf(entries: readonly PortEntry[]): KernelView {
+  const chains = new Set<string>();
+  const affinitySets = new Set<string>();
+  const maps = CONTAINERS.map(() => new Map<string, string>());
+  for (const entry of entries) {
+    const d = entry.decls;
+    for (const c of d.chains) chains.add(c);
+    for (const a of d.affinitySets) affinitySets.add(a);
+    for (const e of d.elements) (maps[e.store] as Map<string, string>).set(e.key, e.value);
+  }
+  const elements = new Map<string, ElementSnapshot>();
+  CONTAINERS.forEach((c, i) => elements.set(c.name, maps[i] as Map<string, string>));
+  return { chains, affinitySets, elements };
 }

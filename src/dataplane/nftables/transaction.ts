@@ -5,7 +5,7 @@
 
 import * as nft from './syntax.js';
 
-interface MutableCounts {
+export interface MutableCounts {
   chains: number;
   rules: number;
   sets: number;
@@ -83,13 +83,39 @@ export class Tx {
     }
   }
 
-  /** The transaction as `nft -f` input: every operation newline-terminated. */
-  payload(): string {
+  /**
+   * Append another transaction's operations (`text` as its payload() gave
+   * it, `n` operations) and add its counts: how a memoised service port's
+   * text joins a transaction.
+   */
+  appendText(text: string, n: number, counts: Readonly<MutableCounts>): void {
+    const c = this.counts;
+    c.chains += counts.chains;
+    c.rules += counts.rules;
+    c.sets += counts.sets;
+    c.maps += counts.maps;
+    c.setElements += counts.setElements;
+    c.mapElements += counts.mapElements;
+    c.flushes += counts.flushes;
+    c.deletes += counts.deletes;
+    if (!this.emit || n === 0) return;
+    // Kept as its own chunk (it is newline-terminated already): nothing is joined until payload().
+    this.flushCurrent();
+    this.chunks.push(text);
+    this.size += n;
+  }
+
+  private flushCurrent(): void {
     if (this.current.length > 0) {
       this.chunks.push(`${this.current.join('\n')}\n`);
       this.current = [];
       this.currentLines = 0;
     }
+  }
+
+  /** The transaction as `nft -f` input: every operation newline-terminated. */
+  payload(): string {
+    this.flushCurrent();
     // Chunks are newline-terminated, so one join('') gives a flat string; a
     // trailing `+ "\n"` would leave a rope that every reader flattens again.
     return this.chunks.join('');
@@ -188,6 +214,16 @@ export class ElementStore {
     this.leftover.clear();
     if (this.kind === 'set') tx.flushSet(this.name);
     else tx.flushMap(this.name);
+  }
+
+  /** Whether the store holds `key` (from the kernel or declared earlier in this sync). */
+  has(key: string): boolean {
+    return this.elements.has(key);
+  }
+
+  /** Record an element as written without writing it: its add is part of text appended whole. */
+  adopt(key: string, value: string): void {
+    this.elements.set(key, value);
   }
 
   /** Declare an element this sync wants; writes only what differs from the kernel. */

@@ -232,3 +232,87 @@ function dedupe(sorted: EndpointRecord[]): EndpointRecord[] {
   sorted.length = w;
   return sorted;
 }
+
+/** One slice port's records and the key they belong to. */
+interface SlicePort {
+  readonly key: string;
+  readonly records: readonly EndpointRecord[];
+}
+
+/**
+ * What buildEndpointsMapMemo keeps between builds: per EndpointSlice object
+ * its ports' records, and per key the slice ports its list came from and
+ * the list. Slices must not be mutated in place once seen (models replace
+ * the objects they change, as delta.ts does).
+ */
+export interface EndpointsMemo {
+  readonly nodeName: string;
+  readonly preferSameTrafficDistribution: boolean;
+  readonly slicePorts: WeakMap<EndpointSlice, readonly (SlicePort | null)[]>;
+  last: Map<string, { readonly sources: readonly SlicePort[]; readonly list: EndpointRecord[] }>;
+}
+
+export function newEndpointsMemo(nodeName: string, opts: EndpointsMapOptions): EndpointsMemo {
+  return { nodeName, preferSameTrafficDistribution: opts.preferSameTrafficDistribution, slicePorts: new WeakMap(), last: new Map() };
+}
+
+function slicePortsOf(slice: EndpointSlice, nodeName: string, nodeHintsOn: boolean, coreCache: Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>): (SlicePort | null)[] {
+  return slice.ports.map((port) => {
+    if (port.port === 0) return null;
+    const spName = servicePortNameString(slice.namespace, slice.serviceName, port.name);
+    const group: PortGroup = { servicePortName: spName, protocolLower: protocolLower(port.protocol) };
+    const records: EndpointRecord[] = [];
+    for (const core of coresOf(coreCache, slice.endpoints, port.port, nodeName, nodeHintsOn)) if (core !== null) records.push(new EndpointRecord(core, group));
+    return { key: endpointsKey(spName, port.protocol), records };
+  });
+}
+
+function sameSources(a: readonly SlicePort[], b: readonly SlicePort[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * buildEndpointsMap that reuses `memo`: slices seen before keep their
+ * records (and the chain hashes cached on them), and a key whose list comes
+ * from the same slice ports as last time keeps its sorted list, so a build
+ * after a small change costs little more than a walk over the slices.
+ * Same result as buildEndpointsMap for the same inputs.
+ */
+export function buildEndpointsMapMemo(slices: readonly EndpointSlice[], memo: EndpointsMemo): Map<string, EndpointInfo[]> {
+  const sourcesByKey = new Map<string, SlicePort[]>();
+  const coreCache = new Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>();
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4' || slice.serviceName === '') continue;
+    let ports = memo.slicePorts.get(slice);
+    if (ports === undefined) {
+      ports = slicePortsOf(slice, memo.nodeName, memo.preferSameTrafficDistribution, coreCache);
+      memo.slicePorts.set(slice, ports);
+    }
+    for (const sp of ports) {
+      if (sp === null) continue;
+      const list = sourcesByKey.get(sp.key);
+      if (list === undefined) sourcesByKey.set(sp.key, [sp]);
+      else list.push(sp);
+    }
+  }
+  const out = new Map<string, EndpointInfo[]>();
+  const last = new Map<string, { sources: readonly SlicePort[]; list: EndpointRecord[] }>();
+  for (const [key, sources] of sourcesByKey) {
+    const before = memo.last.get(key);
+    let list: EndpointRecord[];
+    if (before !== undefined && sameSources(before.sources, sources)) {
+      list = before.list;
+    } else {
+      list = [];
+      for (const sp of sources) for (const r of sp.records) list.push(r);
+      if (!isSorted(list)) list.sort(compareEndpoints);
+      list = dedupe(list);
+    }
+    last.set(key, { sources, list });
+    if (list.length > 0) out.set(key, list);
+  }
+  memo.last = last;
+  return out;
+}
