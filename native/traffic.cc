@@ -3,9 +3,12 @@
 // Responder (backend namespace): UDP sockets bound to 0.0.0.0:<port> with
 // IP_PKTINFO, so each datagram tells which address it was sent to after the
 // node's DNAT (the endpoint); the reply leaves from that same address, so the
-// node's conntrack can reverse-translate it. TCP listeners accept, read one
-// byte, answer one byte and close. Every answered request counts one hit for
-// its destination address; JavaScript reads the table.
+// node's conntrack can reverse-translate it. TCP listeners accept, read the
+// request, answer and close: kscale's generator sends one byte ('k') and gets
+// one back; anything else is read up to the end of an HTTP request head and
+// answered with a minimal HTTP/1.1 200 (Connection: close), so a real HTTP
+// client (wrk, for the cross-check) can drive the same VIP. Every answered
+// request counts one hit for its destination address; JavaScript reads the table.
 //
 // Generators (client namespace): UDP new flows (each flow a fresh socket on its
 // own sequential source port: a new 5-tuple, so the first packet misses
@@ -14,10 +17,20 @@
 // its first packet to its answer with CLOCK_MONOTONIC, give every flow a
 // deadline, and run on a thread of their own (entered into the namespace and
 // optionally pinned to a CPU) so the event loop stays free.
+//
+// UDP batch mode (batch K > 1): K flows' first packets leave in one sendmmsg.
+// A UDP socket cannot send from K source ports, so the datagrams are built
+// whole (IPv4 + UDP header, checksummed) and sent on one raw socket; each flow
+// still has its own UDP socket bound to its fresh source port and connected to
+// the VIP, which only receives — the reply lands there exactly as in the
+// one-at-a-time mode. Every flow of a batch is timed from the start of the
+// sendmmsg call, so flow k's latency includes the node's work on flows 0..k-1.
 #include "common.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -260,31 +273,51 @@ class Responder {
       sockaddr_in local{};
       socklen_t len = sizeof(local);
       if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) { Error(); close(fd); continue; }
-      conns_[fd] = ntohl(local.sin_addr.s_addr);
+      conns_[fd] = Conn{ntohl(local.sin_addr.s_addr), {}};
       if (Watch(fd, kConn) != 0) { Error(); conns_.erase(fd); close(fd); continue; }
       // The request may already be queued with the handshake's last ACK.
       AnswerTcp(fd);
     }
   }
 
+  // The whole request is read before closing: unread bytes at close() would turn the FIN into a reset.
   void AnswerTcp(int fd) {
     auto it = conns_.find(fd);
     if (it == conns_.end()) return;
-    char b;
-    ssize_t got = read(fd, &b, 1);
+    Conn& c = it->second;
+    char buf[2048];
+    ssize_t got = read(fd, buf, sizeof(buf));
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-    if (got == 1 && write(fd, &b, 1) == 1) Hit(it->second, false);
+    bool answered = false;
+    if (got > 0) {
+      c.request.append(buf, static_cast<size_t>(got));
+      if (c.request[0] == kGeneratorByte) {
+        answered = write(fd, &c.request[0], 1) == 1;
+      } else if (c.request.find("\r\n\r\n") != std::string::npos) {
+        static const char kHttp[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nk";
+        answered = write(fd, kHttp, sizeof(kHttp) - 1) == static_cast<ssize_t>(sizeof(kHttp) - 1);
+      } else if (c.request.size() < kMaxRequest) {
+        return;  // the rest of the request head is still on its way
+      }
+    }
+    if (answered) Hit(c.addr, false);
     else Error();
     conns_.erase(it);
     close(fd);  // also removes it from the epoll set
   }
 
+  struct Conn {
+    uint32_t addr;        // the endpoint address the connection was DNATed to
+    std::string request;  // bytes read so far
+  };
+  static constexpr char kGeneratorByte = 'k';
+  static constexpr size_t kMaxRequest = 8192;
   static constexpr int64_t kSpinNs = 20'000'000;
   int epoll_ = -1;
   int wake_ = -1;
   std::vector<int> udp_;
   std::vector<int> listeners_;
-  std::unordered_map<int, uint32_t> conns_;  // responder thread only
+  std::unordered_map<int, Conn> conns_;  // responder thread only
   std::thread thread_;
   std::atomic<bool> stop_{false};
 
@@ -386,11 +419,16 @@ struct FlowOptions {
   int portBase = 0;
   // Busy-poll for answers instead of sleeping in epoll_wait.
   bool spin = true;
+  // UDP: flows whose first packets leave in one sendmmsg (1 = one flow at a time).
+  int batch = 1;
 };
 
 struct FlowResult {
   std::vector<double> latencyNs;  // NaN unless answered
+  std::vector<double> startNs;    // first packet, from the start of the run; NaN if none left
   std::vector<uint8_t> outcome;
+  int64_t sendNs = 0;             // batch mode: time spent inside sendmmsg
+  int64_t batches = 0;
   int64_t timeouts = 0, errors = 0;
   int firstErrno = 0;
   int64_t wallNs = 0;
@@ -411,14 +449,21 @@ class FlowRunner {
 
   void Run() {
     r_.latencyNs.assign(static_cast<size_t>(o_.count), std::nan(""));
+    r_.startNs.assign(static_cast<size_t>(o_.count), std::nan(""));
     r_.outcome.assign(static_cast<size_t>(o_.count), kFailed);
     ScopedNetns ns(o_.netns);
     if (ns.error() != 0) { r_.setupErrno = ns.error(); return; }
     r_.pinned = PinSelf(o_.cpu);
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) { r_.setupErrno = errno; return; }
+    if (!o_.tcp && o_.batch > 1) {
+      RunBatches();
+      CloseFd(epoll_);
+      return;
+    }
     slots_.resize(static_cast<size_t>(o_.window));
     int64_t begin = NowNs();
+    begin_ = begin;
     int64_t next = 0, done = 0;
     int inflight = 0;
     std::vector<epoll_event> events(static_cast<size_t>(o_.window));
@@ -513,6 +558,7 @@ class FlowRunner {
     sl.fd = fd;
     sl.flow = flow;
     sl.t0 = NowNs();
+    r_.startNs[static_cast<size_t>(flow)] = static_cast<double>(sl.t0 - begin_);
     if (o_.tcp) {
       sl.connecting = true;
       if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0 && errno != EINPROGRESS) {
@@ -557,6 +603,127 @@ class FlowRunner {
     return true;
   }
 
+  static uint16_t Checksum(const void* data, size_t len, uint32_t sum) {
+    const uint8_t* p = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i + 1 < len; i += 2) sum += (static_cast<uint32_t>(p[i]) << 8) | p[i + 1];
+    if (len & 1) sum += static_cast<uint32_t>(p[len - 1]) << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<uint16_t>(~sum);
+  }
+
+  // One flow's first datagram, whole: IPv4 header (its checksum the kernel fills in) + UDP + one byte.
+  struct RawDatagram {
+    iphdr ip;
+    udphdr udp;
+    char payload;
+  } __attribute__((packed));
+
+  static RawDatagram Datagram(const sockaddr_in& from, const sockaddr_in& to) {
+    RawDatagram d{};
+    d.ip.version = 4;
+    d.ip.ihl = 5;
+    d.ip.tot_len = htons(sizeof(RawDatagram));
+    d.ip.frag_off = htons(IP_DF);
+    d.ip.ttl = 64;
+    d.ip.protocol = IPPROTO_UDP;
+    d.ip.saddr = from.sin_addr.s_addr;
+    d.ip.daddr = to.sin_addr.s_addr;
+    d.udp.source = from.sin_port;
+    d.udp.dest = to.sin_port;
+    d.udp.len = htons(sizeof(udphdr) + 1);
+    d.payload = 'k';
+    // UDP checksum over the pseudo-header (addresses, protocol, length) and the datagram.
+    uint32_t pseudo = 0;
+    for (uint32_t a : {ntohl(d.ip.saddr), ntohl(d.ip.daddr)}) pseudo += (a >> 16) + (a & 0xffff);
+    pseudo += IPPROTO_UDP + sizeof(udphdr) + 1;
+    uint16_t sum = Checksum(&d.udp, sizeof(udphdr) + 1, pseudo);
+    d.udp.check = htons(sum == 0 ? 0xffff : sum);
+    return d;
+  }
+
+  // Batch mode: see the file comment.
+  void RunBatches() {
+    int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);  // IPPROTO_RAW implies IP_HDRINCL
+    if (raw < 0) { r_.setupErrno = errno; return; }
+    const size_t k = static_cast<size_t>(o_.batch);
+    slots_.resize(k);
+    std::vector<RawDatagram> packets(k);
+    std::vector<sockaddr_in> dests(k);
+    std::vector<iovec> iovs(k);
+    std::vector<mmsghdr> msgs(k);
+    std::vector<size_t> ready;  // slots whose socket is set up, in send order
+    std::vector<epoll_event> events(k);
+    int64_t begin = NowNs();
+    begin_ = begin;
+    nextPort_ = o_.portBase;
+    int64_t next = 0;
+    while (next < o_.count) {
+      ready.clear();
+      for (size_t s = 0; s < k && next < o_.count; s++) {
+        int64_t flow = next++;
+        sockaddr_in to = Target(flow);
+        int fd = UdpSocket();
+        if (fd < 0) { Fail(flow, -fd); continue; }
+        sockaddr_in from{};
+        socklen_t len = sizeof(from);
+        // connect() picks the source address by route (no packet); the socket receives only VIP:port's reply.
+        if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0 ||
+            getsockname(fd, reinterpret_cast<sockaddr*>(&from), &len) != 0) { Fail(flow, errno); close(fd); continue; }
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = s;
+        if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) { Fail(flow, errno); close(fd); continue; }
+        Slot& sl = slots_[s];
+        sl.fd = fd;
+        sl.flow = flow;
+        size_t i = ready.size();
+        packets[i] = Datagram(from, to);
+        dests[i] = to;
+        iovs[i] = iovec{&packets[i], sizeof(RawDatagram)};
+        msgs[i] = mmsghdr{};
+        msgs[i].msg_hdr.msg_name = &dests[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        ready.push_back(s);
+      }
+      if (ready.empty()) continue;
+      int64_t t0 = NowNs();
+      for (size_t s : ready) {
+        slots_[s].t0 = t0;
+        r_.startNs[static_cast<size_t>(slots_[s].flow)] = static_cast<double>(t0 - begin);
+      }
+      size_t sent = 0;
+      while (sent < ready.size()) {
+        int n = sendmmsg(raw, &msgs[sent], static_cast<unsigned>(ready.size() - sent), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          int e = n < 0 ? errno : EIO;
+          for (size_t i = sent; i < ready.size(); i++) Finish(ready[i], kFailed, e);
+          break;
+        }
+        sent += static_cast<size_t>(n);
+      }
+      r_.sendNs += NowNs() - t0;
+      r_.batches++;
+      // Wait for this batch's answers up to its deadline; what is not answered by then is lost.
+      size_t open = sent;
+      while (open > 0) {
+        int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), o_.spin ? 0 : 1);
+        if (n < 0 && errno != EINTR) { r_.setupErrno = errno; break; }
+        for (int i = 0; i < n; i++) {
+          size_t s = events[static_cast<size_t>(i)].data.u64;
+          if (slots_[s].fd >= 0 && Progress(s, events[static_cast<size_t>(i)].events)) open--;
+        }
+        if (NowNs() - t0 >= o_.timeoutNs) break;
+      }
+      for (size_t s : ready) if (slots_[s].fd >= 0) Finish(s, kTimeout, 0);
+      if (r_.setupErrno != 0) break;
+    }
+    r_.wallNs = NowNs() - begin;
+    close(raw);
+  }
+
   void Finish(size_t s, Outcome outcome, int err) {
     Slot& sl = slots_[s];
     size_t flow = static_cast<size_t>(sl.flow);
@@ -579,6 +746,7 @@ class FlowRunner {
   FlowResult& r_;
   int epoll_ = -1;
   int nextPort_ = 0;
+  int64_t begin_ = 0;
   std::vector<Slot> slots_;
 };
 
@@ -599,13 +767,18 @@ class FlowWorker : public Napi::AsyncWorker {
     if (r_.setupErrno != 0) { deferred_.Resolve(Errno(env, r_.setupErrno)); return; }
     size_t n = r_.latencyNs.size();
     auto lat = Napi::Float64Array::New(env, n);
+    auto start = Napi::Float64Array::New(env, n);
     auto out = Napi::Uint8Array::New(env, n);
     for (size_t i = 0; i < n; i++) {
       lat[i] = r_.latencyNs[i];
+      start[i] = r_.startNs[i];
       out[i] = r_.outcome[i];
     }
     Napi::Object o = Napi::Object::New(env);
     o.Set("latencyNs", lat);
+    o.Set("startNs", start);
+    o.Set("sendNs", Napi::Number::New(env, static_cast<double>(r_.sendNs)));
+    o.Set("batches", Napi::Number::New(env, static_cast<double>(r_.batches)));
     o.Set("outcome", out);
     o.Set("timeouts", Napi::Number::New(env, static_cast<double>(r_.timeouts)));
     o.Set("errors", Napi::Number::New(env, static_cast<double>(r_.errors)));
@@ -628,8 +801,8 @@ int64_t Int(const Napi::Object& o, const char* key, int64_t fallback) {
   return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : fallback;
 }
 
-// trafficUdpFlows / trafficTcpCrr({netns, ips: Uint32Array, ports: Uint16Array, count, timeoutMs, window, cpu, portBase, spin})
-//   -> Promise<{latencyNs, outcome, timeouts, errors, firstErrno, wallNs, pinned} | -errno>
+// trafficUdpFlows / trafficTcpCrr({netns, ips: Uint32Array, ports: Uint16Array, count, timeoutMs, window, cpu, portBase, spin, batch})
+//   -> Promise<{latencyNs, startNs, outcome, timeouts, errors, firstErrno, wallNs, sendNs, batches, pinned} | -errno>
 Napi::Value StartFlows(const Napi::CallbackInfo& info, bool tcp) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !info[0].IsObject()) return Errno(env, EINVAL);
@@ -651,10 +824,12 @@ Napi::Value StartFlows(const Napi::CallbackInfo& info, bool tcp) {
   o.window = static_cast<int>(Int(in, "window", 1));
   o.cpu = static_cast<int>(Int(in, "cpu", -1));
   o.portBase = static_cast<int>(Int(in, "portBase", 0));
+  o.batch = static_cast<int>(Int(in, "batch", 1));
   Napi::Value spin = in.Get("spin");
   o.spin = spin.IsBoolean() ? spin.As<Napi::Boolean>().Value() : true;
   if (o.count <= 0 || o.count > 10'000'000 || o.timeoutNs <= 0 || o.timeoutNs > 600'000'000'000LL ||
-      o.window < 1 || o.window > 4096 || o.portBase < 0 || o.portBase > 65535) return Errno(env, EINVAL);
+      o.window < 1 || o.window > 4096 || o.portBase < 0 || o.portBase > 65535 ||
+      o.batch < 1 || o.batch > 1024 || (tcp && o.batch > 1)) return Errno(env, EINVAL);
   auto* w = new FlowWorker(env, std::move(o));
   Napi::Promise p = w->Promise();
   w->Queue();

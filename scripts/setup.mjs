@@ -38,6 +38,7 @@ export const SYSTEM_PACKAGES = {
   'etcd-server': 'etcd under test',
   'etcd-client': 'etcdctl health checks',
   fio: 'fsync cross-check against the native probe',
+  wrk: 'cross-checks the native TCP connect–request–close generator through a VIP (optional)',
   'linux-libc-dev': 'kernel UAPI headers for BPF programs',
   chromium: 'headless browser that checks report.html renders (tests only)',
 };

@@ -10,6 +10,18 @@
 // backend is called O(1) only when b's 95% interval contains zero.
 // A baseline with no rules at all (client straight to an endpoint address) is
 // measured in the same run, so the generator's own cost is known.
+//
+// Repeatability: a point's flows are split into rounds, and every round of
+// every point is paired with a baseline round run right before it in a
+// no-rules sandbox kept for the whole sweep. The machine's slow drift (other
+// load, frequency) moves both halves of a pair alike, so besides the pooled
+// latency each point reports the median over its rounds of point − baseline
+// (overBaselineMedianUs) and point / baseline (baselineRatio).
+//
+// Cross-check (profiles that ask for it, or `kscale dataplane connect
+// --cross-check`): wrk with `Connection: close` against kscale's TCP CRR
+// through one VIP of the first available backend (nftables preferred) at the
+// smallest Service count; see src/dataplane/crosscheck.ts.
 import type { ProfileName, Suite, SuiteContext } from '../../src/bench/types.js';
 import type { DataplaneBackend } from '../../src/dataplane/backend.js';
 import { BACKENDS } from '../../src/dataplane/backends.js';
@@ -17,8 +29,9 @@ import { ENDPOINT_CIDR, sandboxNode } from '../../src/dataplane/measure-sync.js'
 import { createSandbox } from '../../src/dataplane/sandbox.js';
 import type { Sandbox } from '../../src/dataplane/sandbox.js';
 import {
-  chiSquareTest, pooledSpread, POSITIONS, runTcpCrr, runUdpFlows, startResponder, targetsAt, verifyHits, withDistinctEndpoints,
+  chiSquareTest, mergeRuns, pooledSpread, POSITIONS, runTcpCrr, runUdpFlows, startResponder, targetsAt, verifyHits, withDistinctEndpoints,
 } from '../../src/dataplane/traffic.js';
+import { crossCheckTcpCrr, wrkMissing } from '../../src/dataplane/crosscheck.js';
 import type { FlowRun, FlowTarget, Position, Responder } from '../../src/dataplane/traffic.js';
 import { generateCluster } from '../../src/model/index.js';
 import type { Measurement, ParamValue } from '../../src/results/types.js';
@@ -40,14 +53,20 @@ interface DatapathSizes {
   timeoutMs: number;
   /** Longest one rule load may take. */
   toolBudgetMs: number;
+  /** Rounds each point's flows are split into, each paired with a baseline round. */
+  rounds: number;
+  /** Run the wrk cross-check (skipped with its reason when wrk is missing). */
+  crossCheck: boolean;
+  /** UDP flows per sendmmsg; 1 (default) = one flow at a time. */
+  batch?: number;
 }
 
 export const DATAPATH_SIZES: Record<ProfileName, DatapathSizes> = {
-  smoke: { services: [100, 500, 1000], endpoints: 4, flows: 200, warmup: 50, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
+  smoke: { services: [100, 500, 1000], endpoints: 4, flows: 200, warmup: 50, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 2, crossCheck: false },
   // TCP needs the rules rendered for TCP, so a second load per size: only the full profile pays for it.
-  quick: { services: [100, 1000, 2000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
-  full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 2000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000 },
-  ci: { services: [100, 1000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000 },
+  quick: { services: [100, 1000, 2000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 5, crossCheck: true },
+  full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 2000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000, rounds: 5, crossCheck: true },
+  ci: { services: [100, 1000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 5, crossCheck: false },
 };
 
 /** The responder answers on the synthetic layout's target port. */
@@ -61,12 +80,31 @@ export interface DatapathSweepOptions extends DatapathSizes {
   ctx: Pick<SuiteContext, 'caps' | 'prefix' | 'seed' | 'progress' | 'record'>;
 }
 
-function steps(o: Pick<DatapathSweepOptions, 'backends' | 'services' | 'protos'>): number {
-  return 1 + o.backends.length * o.services.length * o.protos.length;
+function steps(o: Pick<DatapathSweepOptions, 'backends' | 'services' | 'protos' | 'crossCheck'>): number {
+  return 1 + o.backends.length * o.services.length * o.protos.length + (o.crossCheck ? 1 : 0);
 }
 
-function measurementOf(params: Record<string, ParamValue>, run: FlowRun, targets: readonly FlowTarget[], responder: Responder, baselineUs: number | undefined): Measurement {
-  const hits = verifyHits(targets, run.outcome, responder.hits());
+/** One round of a point and the baseline round run right before it: medians, µs. */
+interface RoundPair {
+  pointUs: number;
+  baseUs: number;
+}
+
+function pairExtra(pairs: readonly RoundPair[]): Record<string, ParamValue | number[]> {
+  const ok = pairs.filter((p) => Number.isFinite(p.pointUs) && Number.isFinite(p.baseUs) && p.baseUs > 0);
+  if (ok.length === 0) return {};
+  return {
+    rounds: ok.length,
+    roundMediansUs: ok.map((p) => p.pointUs),
+    roundBaselineMediansUs: ok.map((p) => p.baseUs),
+    baselineMedianUs: median(ok.map((p) => p.baseUs)),
+    overBaselineMedianUs: median(ok.map((p) => p.pointUs - p.baseUs)),
+    baselineRatio: median(ok.map((p) => p.pointUs / p.baseUs)),
+  };
+}
+
+function measurementOf(params: Record<string, ParamValue>, run: FlowRun, targets: readonly FlowTarget[], hitTable: ReadonlyMap<string, number>, responderPinned: boolean, pairs: readonly RoundPair[]): Measurement {
+  const hits = verifyHits(targets, run.outcome, hitTable);
   const spread = pooledSpread(hits);
   const chi = spread.length > 1 ? chiSquareTest(spread, undefined, CHI_SQUARE_ALPHA) : undefined;
   const base: Measurement = { suite: DATAPATH_SUITE, name: 'new-connection', unit: 'µs', params, status: 'ok' };
@@ -82,11 +120,12 @@ function measurementOf(params: Record<string, ParamValue>, run: FlowRun, targets
     ...(run.firstError ? { firstError: run.firstError } : {}),
     loss: run.loss,
     ratePerSec: run.ratePerSec,
+    ...(run.batch > 1 ? { batch: run.batch, ...(run.sendRatePerSec !== undefined ? { sendRatePerSec: run.sendRatePerSec } : {}) } : {}),
     warmupDiscarded: run.warmup,
     generatorPinned: run.pinned,
-    responderPinned: responder.totals().pinned,
+    responderPinned,
     distinctServices: hits.perService.length,
-    ...(baselineUs !== undefined && run.latencyUs.length > 0 ? { baselineMedianUs: baselineUs, overBaselineMedianUs: median(run.latencyUs) - baselineUs } : {}),
+    ...(run.latencyUs.length > 0 ? pairExtra(pairs) : {}),
   };
   if (run.latencyUs.length === 0) return { ...base, status: 'failed', reason: `no flow answered (${run.timeouts} timed out, ${run.errors} failed${run.firstError ? `, first error ${run.firstError}` : ''})`, extra };
   const m: Measurement = { ...base, samples: run.latencyUs, summary: summarize(run.latencyUs), extra };
@@ -94,31 +133,56 @@ function measurementOf(params: Record<string, ParamValue>, run: FlowRun, targets
   return hits.ok ? m : { ...m, status: 'failed', reason: `hit verification: ${hits.problems[0] ?? ''}` };
 }
 
-function flows(proto: Proto, sandbox: Sandbox, targets: readonly FlowTarget[], o: DatapathSizes, responder: Responder): Promise<FlowRun> {
-  const opts = { count: o.flows, warmup: o.warmup, timeoutMs: o.timeoutMs, responder };
+/** Flows of one round: its share of the point's flows, after a fixed warm-up of its own (conntrack flushed before both). */
+function roundFlows(proto: Proto, sandbox: Sandbox, targets: readonly FlowTarget[], o: DatapathSizes, responder: Responder, count: number): Promise<FlowRun> {
+  const opts = { count, warmup: Math.max(20, Math.ceil(o.warmup / o.rounds)), timeoutMs: o.timeoutMs, responder, batch: proto === 'udp' ? o.batch ?? 1 : 1 };
   return proto === 'udp' ? runUdpFlows(sandbox, targets, opts) : runTcpCrr(sandbox, targets, opts);
 }
 
-/** The generator's own cost: client straight to an endpoint address, no rules in the node namespace. */
-async function baseline(o: DatapathSweepOptions): Promise<Map<Proto, number>> {
-  const out = new Map<Proto, number>();
-  o.ctx.progress.step('datapath: baseline without rules');
+/** Flows per round: the point's flows split evenly, the last round taking the rest. */
+export function roundCounts(flows: number, rounds: number): number[] {
+  const r = Math.max(1, Math.min(rounds, flows));
+  const each = Math.floor(flows / r);
+  return Array.from({ length: r }, (_, i) => (i === r - 1 ? flows - each * (r - 1) : each));
+}
+
+/** The generator's own cost: client straight to an endpoint address in a sandbox with no rules, kept for the whole sweep. */
+interface BaselineBench {
+  /** One baseline round; its median, µs (NaN when nothing was answered). */
+  round(proto: Proto, count: number): Promise<number>;
+  /** The generator-baseline measurements, every round pooled. */
+  measurements(): Measurement[];
+  close(): Promise<void>;
+}
+
+async function openBaseline(o: DatapathSweepOptions): Promise<BaselineBench> {
   const sandbox = await createSandbox({ prefix: o.ctx.prefix, label: 'dp-base', endpointCidrs: [ENDPOINT_CIDR] });
-  let responder: Responder | undefined;
+  let responder: Responder;
   try {
     responder = startResponder(sandbox, { udp: [TARGET_PORT], tcp: [TARGET_PORT] });
-    const target: FlowTarget = { service: 'none/direct', ip: '172.16.0.1', port: TARGET_PORT, endpoints: ['172.16.0.1'] };
-    for (const proto of o.protos) {
-      const run = await flows(proto, sandbox, [target], o, responder);
-      const m = measurementOf({ backend: 'none', proto }, run, [target], responder, undefined);
-      o.ctx.record({ ...m, name: 'generator-baseline' });
-      if (m.status === 'ok' && m.summary) out.set(proto, m.summary.median);
-    }
-  } finally {
-    responder?.stop();
+  } catch (err) {
     await sandbox.destroy();
+    throw err;
   }
-  return out;
+  const target: FlowTarget = { service: 'none/direct', ip: '172.16.0.1', port: TARGET_PORT, endpoints: ['172.16.0.1'] };
+  const runs = new Map<Proto, { runs: FlowRun[]; hits: Map<string, number> }>();
+  return {
+    async round(proto, count) {
+      const run = await roundFlows(proto, sandbox, [target], o, responder, count);
+      const acc = runs.get(proto) ?? { runs: [], hits: new Map<string, number>() };
+      acc.runs.push(run);
+      for (const [a, n] of responder.hits()) acc.hits.set(a, (acc.hits.get(a) ?? 0) + n);
+      runs.set(proto, acc);
+      return run.latencyUs.length > 0 ? median(run.latencyUs) : Number.NaN;
+    },
+    measurements() {
+      return [...runs].map(([proto, acc]) => ({ ...measurementOf({ backend: 'none', proto }, mergeRuns(acc.runs), [target], acc.hits, responder.totals().pinned, []), name: 'generator-baseline' }));
+    },
+    async close() {
+      responder.stop();
+      await sandbox.destroy();
+    },
+  };
 }
 
 interface Point {
@@ -126,10 +190,14 @@ interface Point {
   medianUs: number;
 }
 
-/** One backend at one size and protocol: load, then every position. False when the load ran out of the tool budget. */
-async function measureSize(backend: DataplaneBackend<unknown>, services: number, proto: Proto, o: DatapathSweepOptions, baselines: Map<Proto, number>, points: Map<string, Point[]>): Promise<boolean> {
+/**
+ * One backend at one size and protocol: load, then rounds; in each round a
+ * baseline round and then every position's share of flows. False when the
+ * load ran out of the tool budget.
+ */
+async function measureSize(backend: DataplaneBackend<unknown>, services: number, proto: Proto, o: DatapathSweepOptions, bench: BaselineBench | undefined, points: Map<string, Point[]>): Promise<boolean> {
   const positions = o.positions ?? POSITIONS;
-  const params = (position: Position): Record<string, ParamValue> => ({ backend: backend.name, services, endpoints: o.endpoints, position, proto });
+  const params = (position: Position): Record<string, ParamValue> => ({ backend: backend.name, services, endpoints: o.endpoints, position, proto, ...(proto === 'udp' && (o.batch ?? 1) > 1 ? { batch: o.batch ?? 1 } : {}) });
   const model = withDistinctEndpoints(generateCluster({ services, endpointsPerService: o.endpoints, layout: 'kube-proxy-scale', seed: o.ctx.seed }), proto === 'udp' ? 'UDP' : 'TCP');
   const sandbox = await createSandbox({ prefix: o.ctx.prefix, label: `dp-${backend.name}-${services}-${proto}`, endpointCidrs: [ENDPOINT_CIDR], toolTimeoutMs: o.toolBudgetMs });
   let responder: Responder | undefined;
@@ -137,10 +205,29 @@ async function measureSize(backend: DataplaneBackend<unknown>, services: number,
   try {
     const load = await backend.load(sandbox, backend.render(model, sandboxNode(sandbox)));
     responder = startResponder(sandbox, { [proto]: [TARGET_PORT] });
+    const counts = roundCounts(o.flows, o.rounds);
+    const all = new Map(positions.map((p) => [p, targetsAt(model, p, o.flows, o.ctx.seed)]));
+    const acc = new Map(positions.map((p) => [p, { runs: [] as FlowRun[], targets: [] as FlowTarget[], hits: new Map<string, number>(), pairs: [] as RoundPair[] }]));
+    let offset = 0;
+    for (const count of counts) {
+      const baseUs = bench ? await bench.round(proto, count) : Number.NaN;
+      for (const position of positions) {
+        const full = all.get(position) as FlowTarget[];
+        // Random draws one target per flow: each round takes its slice, so the rounds together send the point's draw.
+        const targets = full.length === 1 ? full : full.slice(offset, offset + count);
+        const run = await roundFlows(proto, sandbox, targets, o, responder, count);
+        const a = acc.get(position) as { runs: FlowRun[]; targets: FlowTarget[]; hits: Map<string, number>; pairs: RoundPair[] };
+        a.runs.push(run);
+        if (full.length !== 1) a.targets.push(...targets);
+        for (const [addr, n] of responder.hits()) a.hits.set(addr, (a.hits.get(addr) ?? 0) + n);
+        a.pairs.push({ pointUs: run.latencyUs.length > 0 ? median(run.latencyUs) : Number.NaN, baseUs });
+      }
+      offset += count;
+    }
     for (const position of positions) {
-      const targets = targetsAt(model, position, o.flows, o.ctx.seed);
-      const run = await flows(proto, sandbox, targets, o, responder);
-      const m = measurementOf(params(position), run, targets, responder, baselines.get(proto));
+      const a = acc.get(position) as { runs: FlowRun[]; targets: FlowTarget[]; hits: Map<string, number>; pairs: RoundPair[] };
+      const full = all.get(position) as FlowTarget[];
+      const m = measurementOf(params(position), mergeRuns(a.runs), full.length === 1 ? full : a.targets, a.hits, responder.totals().pinned, a.pairs);
       o.ctx.record({ ...m, extra: { ...m.extra, loadWallMs: load.wallMs } });
       done.add(position);
       if (m.status === 'ok' && m.summary) {
@@ -159,6 +246,58 @@ async function measureSize(backend: DataplaneBackend<unknown>, services: number,
     await sandbox.destroy();
   }
   return true;
+}
+
+/** wrk against kscale's TCP CRR through one VIP: nftables (else the first available backend) at the smallest Service count, position first. */
+async function crossCheck(o: DatapathSweepOptions): Promise<void> {
+  const { caps } = o.ctx;
+  const available = o.backends.filter((b) => b.probe(caps).available);
+  const backend = available.find((b) => b.name === 'nftables') ?? available[0];
+  const services = Math.min(...o.services);
+  const params: Record<string, ParamValue> = { backend: backend?.name ?? 'none', services, endpoints: o.endpoints, position: 'first', proto: 'tcp', tool: 'wrk' };
+  const base = { suite: DATAPATH_SUITE, name: 'cross-check', unit: 'µs', params };
+  o.ctx.progress.step('datapath: cross-check with wrk');
+  const missing = backend ? await wrkMissing() : 'no backend available';
+  if (missing || !backend) {
+    o.ctx.record({ ...base, status: 'skipped', reason: missing ?? 'no backend available' });
+    return;
+  }
+  const model = withDistinctEndpoints(generateCluster({ services, endpointsPerService: o.endpoints, layout: 'kube-proxy-scale', seed: o.ctx.seed }), 'TCP');
+  const sandbox = await createSandbox({ prefix: o.ctx.prefix, label: `dp-xc-${backend.name}`, endpointCidrs: [ENDPOINT_CIDR], toolTimeoutMs: o.toolBudgetMs });
+  let responder: Responder | undefined;
+  try {
+    await backend.load(sandbox, backend.render(model, sandboxNode(sandbox)));
+    responder = startResponder(sandbox, { tcp: [TARGET_PORT] });
+    const [target] = targetsAt(model, 'first', 1, o.ctx.seed) as [FlowTarget];
+    const r = await crossCheckTcpCrr(sandbox, target, responder, { rounds: 4, flowsPerRound: Math.max(200, Math.ceil(o.flows / 2)), wrkSeconds: 1, timeoutMs: o.timeoutMs });
+    const ok = r.misrouted === 0 && r.kscale.errors === 0 && r.wrk.errors === 0 && r.wrk.connections > 0;
+    o.ctx.record({
+      ...base,
+      status: ok ? 'ok' : 'failed',
+      ...(ok ? {} : { reason: `misrouted ${r.misrouted}, kscale lost ${r.kscale.errors}, wrk errors ${r.wrk.errors}, wrk connections ${r.wrk.connections}` }),
+      ...(r.kscale.cycleUs.length > 0 ? { samples: r.kscale.cycleUs, summary: summarize(r.kscale.cycleUs) } : {}),
+      extra: {
+        quantity: 'per-connection cycle (answer to next answer, one connection at a time); summary/samples are kscale\'s',
+        kscaleMedianUs: r.kscale.medianCycleUs,
+        wrkMedianUs: r.wrk.medianCycleUs,
+        ratio: r.ratio,
+        kscaleRoundMediansUs: r.kscale.roundMediansUs,
+        wrkRoundMediansUs: r.wrk.roundMediansUs,
+        kscaleConnectToAnswerMedianUs: r.kscale.medianConnectToAnswerUs,
+        wrkRequestToResponseMedianUs: r.wrk.medianRequestToResponseUs,
+        kscaleConnections: r.kscale.connections,
+        wrkConnections: r.wrk.connections,
+        responderAnsweredForWrk: r.responderAnsweredForWrk,
+        misrouted: r.misrouted,
+        wrkCpu: r.wrkPinnedCpu,
+      },
+    });
+  } catch (err) {
+    o.ctx.record({ ...base, status: 'failed', reason: (err as Error).message });
+  } finally {
+    responder?.stop();
+    await sandbox.destroy();
+  }
 }
 
 /** cost = a + b·Services over the medians of one backend, position and protocol; a and b in ns. */
@@ -197,34 +336,42 @@ export async function runDatapathSweep(o: DatapathSweepOptions): Promise<void> {
     for (const b of o.backends) for (const s of o.services) for (const p of o.protos) skipAll(b.name, s, p, missing);
     return;
   }
-  let baselines = new Map<Proto, number>();
+  // The no-rules baseline sandbox lives for the whole sweep: every round of every point is paired with a round of it.
+  let bench: BaselineBench | undefined;
+  o.ctx.progress.step('datapath: no-rules baseline');
   try {
-    baselines = await baseline(o);
+    bench = await openBaseline(o);
   } catch (err) {
     for (const proto of o.protos) o.ctx.record({ suite: DATAPATH_SUITE, name: 'generator-baseline', unit: 'µs', params: { backend: 'none', proto }, status: 'failed', reason: (err as Error).message });
   }
-  const points = new Map<string, Point[]>();
-  for (const backend of o.backends) {
-    const availability = backend.probe(caps);
-    for (const proto of o.protos) {
-      // A load that ran out of the tool budget at one size is not tried at larger ones.
-      let outOfTime: number | undefined;
-      for (const services of o.services) {
-        o.ctx.progress.step(`datapath: ${backend.name} ${services} Services ${proto}`);
-        if (!availability.available) {
-          skipAll(backend.name, services, proto, availability.reason);
-          continue;
+  try {
+    const points = new Map<string, Point[]>();
+    for (const backend of o.backends) {
+      const availability = backend.probe(caps);
+      for (const proto of o.protos) {
+        // A load that ran out of the tool budget at one size is not tried at larger ones.
+        let outOfTime: number | undefined;
+        for (const services of o.services) {
+          o.ctx.progress.step(`datapath: ${backend.name} ${services} Services ${proto}`);
+          if (!availability.available) {
+            skipAll(backend.name, services, proto, availability.reason);
+            continue;
+          }
+          if (outOfTime !== undefined && services >= outOfTime) {
+            skipAll(backend.name, services, proto, `not run: loading ${outOfTime} Services into ${backend.name} already exceeded the ${o.toolBudgetMs} ms tool budget`);
+            continue;
+          }
+          if (!(await measureSize(backend, services, proto, o, bench, points))) outOfTime = services;
         }
-        if (outOfTime !== undefined && services >= outOfTime) {
-          skipAll(backend.name, services, proto, `not run: loading ${outOfTime} Services into ${backend.name} already exceeded the ${o.toolBudgetMs} ms tool budget`);
-          continue;
-        }
-        if (!(await measureSize(backend, services, proto, o, baselines, points))) outOfTime = services;
+        if (!availability.available) continue;
+        for (const position of positions) o.ctx.record(costFit(backend.name, position, proto, o.endpoints, points.get(`${backend.name}|${position}|${proto}`) ?? []));
       }
-      if (!availability.available) continue;
-      for (const position of positions) o.ctx.record(costFit(backend.name, position, proto, o.endpoints, points.get(`${backend.name}|${position}|${proto}`) ?? []));
     }
+    if (bench) for (const m of bench.measurements()) o.ctx.record(m);
+  } finally {
+    await bench?.close();
   }
+  if (o.crossCheck) await crossCheck(o);
 }
 
 export const datapathSuite: Suite = {

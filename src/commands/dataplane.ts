@@ -25,6 +25,10 @@ function connectLine(m: Measurement): string {
   const p = m.params;
   const what = `${String(p.backend ?? '').padEnd(15)} ${String(p.services ?? '').padStart(6)} ${String(p.position ?? '').padEnd(7)} ${String(p.proto ?? '').padEnd(4)} ${m.name.padEnd(18)}`;
   if (m.status !== 'ok') return `${what} ${m.status}: ${m.reason ?? ''}`;
+  if (m.name === 'cross-check' && m.status === 'ok') {
+    const e = m.extra ?? {};
+    return `${what} connection cycle median: kscale ${Number(e.kscaleMedianUs).toFixed(1)} µs  wrk ${Number(e.wrkMedianUs).toFixed(1)} µs  ratio ${Number(e.ratio).toFixed(3)}`;
+  }
   if (m.name === 'cost-fit') {
     const e = m.extra ?? {};
     return `${what} b = ${Number(e.b).toFixed(2)} ns/Service  CI [${(e.bCI as number[] | undefined)?.map((x) => x.toFixed(2)).join(', ') ?? '?'}]  R² ${Number(e.r2).toFixed(3)}  ${e.o1 === true ? 'O(1)' : e.o1 === false ? 'grows with Services' : ''}`;
@@ -93,7 +97,7 @@ export const dataplaneCommand: Command = {
   summary: 'program dataplanes in a sandbox: sync cost (sync) or new-connection cost with real packets (connect)',
   usage: [
     `kscale dataplane sync [--backends ${BACKEND_NAMES.join(',')}] [--services 1000,10000] [--endpoints 10] [--repeats N] [--tool-budget SECONDS] [--seed N] [--json]`,
-    `       kscale dataplane connect [--backends …] [--services 100,1000,10000] [--endpoints 4] [--position last|first|middle|random] [--proto udp|tcp] [--flows N] [--tool-budget SECONDS] [--seed N] [--json]`,
+    `       kscale dataplane connect [--backends …] [--services 100,1000,10000] [--endpoints 4] [--position last|first|middle|random] [--proto udp|tcp] [--flows N] [--rounds N] [--batch K] [--cross-check] [--tool-budget SECONDS] [--seed N] [--json]`,
   ].join('\n'),
   options: {
     backends: { type: 'string' },
@@ -103,6 +107,9 @@ export const dataplaneCommand: Command = {
     position: { type: 'string' },
     proto: { type: 'string', default: 'udp' },
     flows: { type: 'string' },
+    rounds: { type: 'string' },
+    batch: { type: 'string' },
+    'cross-check': { type: 'boolean' },
     'tool-budget': { type: 'string', default: '600' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
@@ -135,11 +142,16 @@ export const dataplaneCommand: Command = {
       const base = DATAPATH_SIZES.quick;
       const endpoints = parseSize('endpoints', str(values.endpoints) ?? String(base.endpoints), MAX_ENDPOINTS);
       const flows = parseSize('flows', str(values.flows) ?? String(base.flows), 1_000_000);
+      const rounds = parseSize('rounds', str(values.rounds) ?? String(base.rounds), 100);
+      // UDP first packets per sendmmsg; TCP connects one at a time.
+      const batch = parseSize('batch', str(values.batch) ?? '1', 1024);
+      if (batch > 1 && protos.includes('tcp')) throw new InputError('--batch', 'applies to UDP new flows only (TCP connect–request–close runs one connection at a time)');
+      const crossCheck = values['cross-check'] === true;
       if (o.explicit) await requireBackends(o.names);
       const backends = BACKENDS.filter((b) => o.names.includes(b.name));
       const caps = await probeCapabilities();
       prefix = await inSandboxRun(o.json, async (pfx, progress) => {
-        await runDatapathSweep({ ...base, services: o.services, endpoints, flows, protos, toolBudgetMs, backends, positions, ctx: { caps, prefix: pfx, seed: o.seed, progress, record: (m) => measurements.push(m) } });
+        await runDatapathSweep({ ...base, services: o.services, endpoints, flows, rounds, batch, crossCheck, protos, toolBudgetMs, backends, positions, ctx: { caps, prefix: pfx, seed: o.seed, progress, record: (m) => measurements.push(m) } });
       });
       if (o.json) process.stdout.write(JSON.stringify({ prefix, seed: o.seed, measurements }, null, 2) + '\n');
       else for (const m of measurements) process.stdout.write(connectLine(m) + '\n');

@@ -337,6 +337,21 @@ export async function flushConntrack(sandbox: Pick<Sandbox, 'node' | 'exec'>): P
   if (r.code !== 0) throw new Error(`conntrack -F in ${sandbox.node.name} exited ${r.code}: ${r.stderr.trim()}`);
 }
 
+/** Packets the node's conntrack dropped so far (table full, nothing to evict): /proc/net/stat/nf_conntrack's `drop`, summed over CPUs. */
+export async function conntrackDrops(sandbox: Pick<Sandbox, 'node' | 'exec'>): Promise<number> {
+  // A diagnostic: a namespace that cannot be read (gone, no conntrack yet) counts as no drops, never as the run's error.
+  const r = await sandbox.exec(sandbox.node, 'cat', ['/proc/net/stat/nf_conntrack'], { timeoutMs: 10_000 }).catch(() => undefined);
+  return r?.code === 0 ? conntrackStatColumn(r.stdout, 'drop') : 0;
+}
+
+/** One column of /proc/net/stat/nf_conntrack (a header line, then one line of hex counters per CPU), summed. */
+export function conntrackStatColumn(text: string, column: string): number {
+  const [header, ...cpus] = text.trim().split('\n');
+  const at = header?.trim().split(/\s+/).indexOf(column) ?? -1;
+  if (at < 0) return 0;
+  return cpus.reduce((sum, line) => sum + (Number.parseInt(line.trim().split(/\s+/)[at] ?? '0', 16) || 0), 0);
+}
+
 const preparedClients = new WeakSet<object>();
 
 /**
@@ -367,6 +382,12 @@ export interface FlowOptions {
   cpu?: number;
   /** Busy-poll for answers; default true (the responder also spins while flows arrive). */
   spin?: boolean;
+  /**
+   * UDP: first packets of this many flows leave in one sendmmsg (raw socket, a
+   * fresh source port per flow), each flow timed from the start of that call;
+   * default 1 (one flow at a time). TCP accepts only 1.
+   */
+  batch?: number;
 }
 
 export interface FlowRun {
@@ -379,8 +400,10 @@ export interface FlowRun {
   answered: number;
   timeouts: number;
   errors: number;
-  /** errno name of the first failed flow, when one failed. */
+  /** errno name of the first failed flow, when one failed; else, when the node's conntrack dropped packets, that it was full. */
   firstError?: string;
+  /** Packets the node's conntrack dropped during the measured flows (its table was full). */
+  conntrackDrops?: number;
   /** (timeouts + errors) / sent. */
   loss: number;
   wallMs: number;
@@ -388,11 +411,75 @@ export interface FlowRun {
   ratePerSec: number;
   warmup: number;
   pinned: boolean;
+  /** Flows per sendmmsg (1 = one flow at a time). */
+  batch: number;
+  /** Batch mode: first packets sent per second of time inside sendmmsg (the node's rule work for them runs there too). */
+  sendRatePerSec?: number;
+  /** Completion-to-completion intervals of the answered flows, µs (one flow at a time: one whole connection cycle each). */
+  cycleUs: number[];
+}
+
+/**
+ * Gaps between consecutive answers, in completion order: with one flow at a
+ * time, each gap is one whole connection (set-up, first packet to answer,
+ * close) — the quantity a client like wrk, which sees no connect timing,
+ * measures too. Flows that were not answered end no gap; a gap spanning one
+ * is still one answered flow's cycle plus the lost one, so it is kept.
+ */
+export function completionIntervalsUs(startNs: ArrayLike<number>, latencyNs: ArrayLike<number>, outcome: ArrayLike<number>): number[] {
+  const done: number[] = [];
+  for (let i = 0; i < outcome.length; i++) if (outcome[i] === FLOW_ANSWERED) done.push((startNs[i] as number) + (latencyNs[i] as number));
+  done.sort((a, b) => a - b);
+  const out: number[] = [];
+  for (let i = 1; i < done.length; i++) out.push(((done[i] as number) - (done[i - 1] as number)) / 1000);
+  return out;
+}
+
+/**
+ * Runs to the same targets one after the other (rounds of one point) as one
+ * run: outcomes concatenated in run order, so flow i of the whole still went
+ * to the i-th target of the runs' target lists concatenated.
+ */
+export function mergeRuns(runs: readonly FlowRun[]): FlowRun {
+  const first = runs[0];
+  if (!first) throw new RangeError('mergeRuns: no runs');
+  const outcome = new Uint8Array(runs.reduce((n, r) => n + r.outcome.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    outcome.set(r.outcome, at);
+    at += r.outcome.length;
+  }
+  const sum = (f: (r: FlowRun) => number): number => runs.reduce((n, r) => n + f(r), 0);
+  const answered = sum((r) => r.answered);
+  const sent = sum((r) => r.sent);
+  const wallMs = sum((r) => r.wallMs);
+  const firstError = runs.find((r) => r.firstError)?.firstError;
+  const sendRates = runs.map((r) => r.sendRatePerSec).filter((x): x is number => x !== undefined);
+  return {
+    proto: first.proto,
+    outcome,
+    latencyUs: runs.flatMap((r) => r.latencyUs),
+    sent,
+    answered,
+    timeouts: sum((r) => r.timeouts),
+    errors: sum((r) => r.errors),
+    ...(firstError ? { firstError } : {}),
+    loss: sent > 0 ? sum((r) => r.timeouts + r.errors) / sent : 0,
+    wallMs,
+    ratePerSec: wallMs > 0 ? answered / (wallMs / 1000) : 0,
+    warmup: sum((r) => r.warmup),
+    pinned: runs.every((r) => r.pinned),
+    batch: first.batch,
+    ...(sendRates.length > 0 ? { sendRatePerSec: sendRates.reduce((a, b) => a + b, 0) / sendRates.length } : {}),
+    cycleUs: runs.flatMap((r) => r.cycleUs),
+  };
 }
 
 /** Source ports of UDP flows count up from here (below it the client namespace has nothing bound). */
 const UDP_PORT_BASE = 10_000;
 const UDP_MAX_FLOWS = 65_535 - UDP_PORT_BASE;
+/** Largest sendmmsg batch (the addon's limit). */
+export const MAX_BATCH = 1024;
 
 function nativeTargets(targets: readonly FlowTarget[]): { ips: Uint32Array; ports: Uint16Array } {
   const ips = new Uint32Array(targets.length);
@@ -418,6 +505,7 @@ async function nativeRun(sandbox: Pick<Sandbox, 'client'>, proto: 'udp' | 'tcp',
     cpu: o.cpu ?? pinningPlan(availableParallelism()).generator,
     portBase: proto === 'udp' ? UDP_PORT_BASE : 0,
     spin: o.spin ?? true,
+    batch: o.batch ?? 1,
   };
   const op = proto === 'udp' ? 'UDP flows' : 'TCP CRR';
   const pending = check(op, proto === 'udp' ? a.trafficUdpFlows(opts) : a.trafficTcpCrr(opts));
@@ -427,6 +515,9 @@ async function nativeRun(sandbox: Pick<Sandbox, 'client'>, proto: 'udp' | 'tcp',
 async function runFlows(sandbox: Pick<Sandbox, 'client' | 'node' | 'exec'>, proto: 'udp' | 'tcp', targets: readonly FlowTarget[], o: FlowOptions): Promise<FlowRun> {
   if (targets.length === 0) throw new InputError('flows', 'no targets');
   if (!Number.isInteger(o.count) || o.count < 1) throw new InputError('flows', `count must be a positive integer, got ${o.count}`);
+  const batch = o.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_BATCH) throw new InputError('flows', `batch must be an integer from 1 to ${MAX_BATCH}, got ${batch}`);
+  if (proto === 'tcp' && batch !== 1) throw new InputError('flows', 'batched first packets (sendmmsg) are for UDP new flows only; TCP CRR runs one handshake per connection');
   if (proto === 'udp' && o.count > UDP_MAX_FLOWS) throw new InputError('flows', `at most ${UDP_MAX_FLOWS} UDP flows per run (one fresh source port each), got ${o.count}`);
   const warmup = Math.min(o.warmup ?? Math.min(100, o.count), proto === 'udp' ? UDP_MAX_FLOWS : Number.MAX_SAFE_INTEGER);
   const t = nativeTargets(targets);
@@ -438,7 +529,11 @@ async function runFlows(sandbox: Pick<Sandbox, 'client' | 'node' | 'exec'>, prot
   }
   if (flush) await flushConntrack(sandbox);
   o.responder?.reset();
+  const dropsBefore = await conntrackDrops(sandbox);
   const r = await nativeRun(sandbox, proto, t, o.count, o);
+  // A full table drops first packets silently (they time out): say so, or the loss looks like the dataplane's.
+  const ctDrops = (await conntrackDrops(sandbox)) - dropsBefore;
+  const ctFull = ctDrops > 0 ? `nf_conntrack table full in ${sandbox.node.name} (${ctDrops} packets dropped)` : undefined;
   const latencyUs: number[] = [];
   for (let i = 0; i < r.outcome.length; i++) if (r.outcome[i] === FLOW_ANSWERED) latencyUs.push((r.latencyNs[i] as number) / 1000);
   const wallMs = r.wallNs / 1e6;
@@ -450,12 +545,16 @@ async function runFlows(sandbox: Pick<Sandbox, 'client' | 'node' | 'exec'>, prot
     answered: latencyUs.length,
     timeouts: r.timeouts,
     errors: r.errors,
-    ...(r.firstErrno !== 0 ? { firstError: errnoName(r.firstErrno) } : {}),
+    ...(r.firstErrno !== 0 ? { firstError: errnoName(r.firstErrno) } : ctFull ? { firstError: ctFull } : {}),
+    ...(ctDrops > 0 ? { conntrackDrops: ctDrops } : {}),
     loss: (r.timeouts + r.errors) / o.count,
     wallMs,
     ratePerSec: wallMs > 0 ? latencyUs.length / (wallMs / 1000) : 0,
     warmup,
     pinned: r.pinned,
+    batch,
+    ...(r.batches > 0 && r.sendNs > 0 ? { sendRatePerSec: r.startNs.filter(Number.isFinite).length / (r.sendNs / 1e9) } : {}),
+    cycleUs: completionIntervalsUs(r.startNs, r.latencyNs, r.outcome),
   };
 }
 

@@ -34,6 +34,8 @@ export interface NativeFlowOptions {
   portBase: number;
   /** Busy-poll for answers (default) instead of sleeping until one arrives: a wake-up costs more than the rule walk being measured. */
   spin?: boolean;
+  /** UDP: flows whose first packets leave in one sendmmsg (from a raw socket, one fresh source port each); 1 (default) = one flow at a time. TCP: must be 1. */
+  batch?: number;
 }
 
 /** Outcome codes in NativeFlowResult.outcome. */
@@ -44,6 +46,12 @@ export const FLOW_FAILED = 2;
 export interface NativeFlowResult {
   /** Per flow: first packet to answer, ns (CLOCK_MONOTONIC); NaN unless answered. */
   latencyNs: Float64Array;
+  /** Per flow: when its first packet left, ns from the start of the run; NaN when none did. */
+  startNs: Float64Array;
+  /** Batch mode: time spent inside sendmmsg, ns (0 otherwise). */
+  sendNs: number;
+  /** Batch mode: sendmmsg batches sent (0 otherwise). */
+  batches: number;
   /** Per flow: FLOW_ANSWERED, FLOW_TIMEOUT or FLOW_FAILED. */
   outcome: Uint8Array;
   timeouts: number;

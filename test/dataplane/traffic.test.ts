@@ -253,7 +253,7 @@ describe.skipIf(!root || !native)('the datapath sweep over real packets (root)',
     const recorded: Measurement[] = [];
     await runDatapathSweep({
       backends: [handWrittenBackend() as DataplaneBackend<unknown>],
-      services: [5, 20, 40], endpoints: 3, flows: 90, warmup: 10, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 30_000,
+      services: [5, 20, 40], endpoints: 3, flows: 90, warmup: 60, rounds: 3, crossCheck: false, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 30_000,
       ctx: { caps, prefix: `kscale-${randomBytes(3).toString('hex')}`, seed: 3, progress: { plan() {}, step() {}, note() {}, done() {} }, record: (m) => recorded.push(m) },
     });
     const conns = recorded.filter((m) => m.name === 'new-connection');
@@ -262,7 +262,8 @@ describe.skipIf(!root || !native)('the datapath sweep over real packets (root)',
       expect(m.status, m.reason).toBe('ok');
       expect(m.unit).toBe('µs');
       expect(m.summary?.n).toBe(90);
-      expect(m.extra).toMatchObject({ hitsVerified: true, timeouts: 0, errors: 0, warmupDiscarded: 10 });
+      expect(m.extra).toMatchObject({ hitsVerified: true, timeouts: 0, errors: 0, warmupDiscarded: 60, rounds: 3 });
+      expect(m.extra?.roundBaselineMediansUs as number[]).toHaveLength(3);
       expect((m.extra?.spread as number[]).reduce((a, b) => a + b, 0)).toBe(90);
       expect((m.extra?.chiSquare as { dof: number }).dof).toBe(2);
     }
