@@ -270,7 +270,9 @@ async function crossCheck(o: DatapathSweepOptions): Promise<void> {
     responder = startResponder(sandbox, { tcp: [TARGET_PORT] });
     const [target] = targetsAt(model, 'first', 1, o.ctx.seed) as [FlowTarget];
     const r = await crossCheckTcpCrr(sandbox, target, responder, { rounds: 4, flowsPerRound: Math.max(200, Math.ceil(o.flows / 2)), wrkSeconds: 1, timeoutMs: o.timeoutMs });
-    const ok = r.misrouted === 0 && r.kscale.errors === 0 && r.wrk.errors === 0 && r.wrk.connections > 0;
+    // Loss is reported, not fatal below 1%: a stray lost flow does not move either median.
+    const lossOk = (x: { errors: number; connections: number }): boolean => x.errors <= 0.01 * (x.errors + x.connections);
+    const ok = r.misrouted === 0 && lossOk(r.kscale) && lossOk(r.wrk) && r.wrk.connections > 0;
     o.ctx.record({
       ...base,
       status: ok ? 'ok' : 'failed',
@@ -286,6 +288,8 @@ async function crossCheck(o: DatapathSweepOptions): Promise<void> {
         kscaleConnectToAnswerMedianUs: r.kscale.medianConnectToAnswerUs,
         wrkRequestToResponseMedianUs: r.wrk.medianRequestToResponseUs,
         kscaleConnections: r.kscale.connections,
+        kscaleLost: r.kscale.errors,
+        wrkErrors: r.wrk.errors,
         wrkConnections: r.wrk.connections,
         responderAnsweredForWrk: r.responderAnsweredForWrk,
         misrouted: r.misrouted,

@@ -51,12 +51,24 @@ export function addService(model: ClusterModel): ModelDelta {
   return { kind: 'add-service', before: model, after, service: keyOf(svc) };
 }
 
+/**
+ * Where the changed endpoint goes: MOVED_ENDPOINT_IP, or, when a previous
+ * change already put it in that block, the next address of the block, so
+ * every repeat of the change is a real change (never a no-op sync).
+ */
+function movedAddress(current: string | undefined): string {
+  const base = parseIPv4(MOVED_ENDPOINT_IP) ?? 0;
+  const at = current === undefined ? undefined : parseIPv4(current);
+  const step = at !== undefined && at >= base && at < base + 250 ? at - base + 1 : 0;
+  return formatIPv4(base + (step % 250));
+}
+
 export function changeEndpoint(model: ClusterModel): ModelDelta {
   const svc = middleService(model);
   const slice = slicesOf(model, svc).find((s) => s.endpoints.length > 0);
   if (!slice) throw new Error(`Service ${keyOf(svc)} has no endpoints to change`);
   const [first, ...rest] = slice.endpoints;
-  const moved = { ...slice, endpoints: [{ ...first!, addresses: [MOVED_ENDPOINT_IP] }, ...rest] };
+  const moved = { ...slice, endpoints: [{ ...first!, addresses: [movedAddress(first!.addresses[0])] }, ...rest] };
   const after: ClusterModel = { services: model.services, endpointSlices: model.endpointSlices.map((s) => (s === slice ? moved : s)) };
   return { kind: 'change-endpoint', before: model, after, service: keyOf(svc) };
 }

@@ -24,6 +24,11 @@ describe('model deltas', () => {
     expect(changed).toHaveLength(1);
     expect(changed[0]?.endpoints[0]?.addresses).toEqual([MOVED_ENDPOINT_IP]);
     expect(model.endpointSlices[2]?.endpoints[0]?.addresses).not.toEqual([MOVED_ENDPOINT_IP]);
+    // Applied again to its own result, the change moves the endpoint again: repeats are never no-op syncs.
+    const again = changeEndpoint(d.after);
+    const address = (m: typeof model): string[] | undefined => m.endpointSlices.find((s) => s.serviceName === changed[0]?.serviceName)?.endpoints[0]?.addresses;
+    expect(address(again.after)).toEqual(['172.31.255.2']);
+    expect(address(changeEndpoint(again.after).after)).toEqual(['172.31.255.3']);
   });
   it('delete-service removes the middle Service and its slices', () => {
     const d = deleteService(model);

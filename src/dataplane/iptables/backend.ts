@@ -17,6 +17,7 @@ export interface IptablesLoadable {
   program: IptablesProgram;
   state: ProxyState;
   jumps: IptablesJump[];
+  node: NodeContext;
 }
 
 type Flavour = 'nft' | 'legacy';
@@ -95,7 +96,7 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
       }
       const state = renderer.states.build(model, node);
       // Kernels without xt_nfacct reject -m nfacct; kube-proxy probes for it and leaves those rules out.
-      return { program: renderer.rules.render(state, node, { nfacct: false }), state, jumps: renderIptablesJumps() };
+      return { program: renderer.rules.render(state, node, { nfacct: false }), state, jumps: renderIptablesJumps(), node };
     },
     counts(p: IptablesLoadable): ObjectCounts {
       return { rules: p.program.counts.rules, chains: p.program.counts.chains };
@@ -123,7 +124,9 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
     },
     async update(sandbox: Sandbox, before: IptablesLoadable, after: IptablesLoadable, _delta: ModelDelta, mode: 'full' | 'partial'): Promise<SyncTiming> {
       const started = performance.now();
-      let payload = mode === 'full' ? after.program.payload : partialPayload(after.program, after.state, changedServices(before.state, after.state));
+      const renderer = renderers.get(after.node)?.rules;
+      const changed = (): ReadonlySet<string> => renderer?.changesBetween(before.state, after.state) ?? changedServices(before.state, after.state);
+      let payload = mode === 'full' ? after.program.payload : partialPayload(after.program, after.state, changed());
       let assembleMs = performance.now() - started;
       let saveMs = 0;
       let saveCpu = 0;

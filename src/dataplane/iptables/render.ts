@@ -157,6 +157,11 @@ export function renderIptablesFromState(
 export class IptablesRenderer {
   readonly #memo = new ServicePortMemo<ServicePortFragment>();
 
+  /** changedServices(prev, next), reusing the set the render of `next` computed when it came after `prev`. */
+  changesBetween(prev: ProxyState, next: ProxyState): ReadonlySet<string> {
+    return this.#memo.changesBetween(prev, next);
+  }
+
   render(state: ProxyState, node: NodeContext, options: IptablesRenderOptions = {}): IptablesProgram {
     const head = makeCtx(state, node, options);
     writePrologue(head, options);

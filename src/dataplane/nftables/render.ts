@@ -10,7 +10,7 @@ import { buildProxyState, changedServices, masqueradeMarkFor, ServicePortMemo } 
 import { profileSpec } from './profile.js';
 import type { KernelView, SyncConfig, SyncResult } from './sync.js';
 import type { PortEntry } from './sync.js';
-import { kernelViewOf, runFullSyncMemo, runSync } from './sync.js';
+import { kernelViewOf, runFullSyncMemo, runPartialSyncMemo, runSync } from './sync.js';
 import { deleteChain } from './syntax.js';
 import { emptyCounts } from './transaction.js';
 import type { NftCounts, NftIncremental, NftIncrementalContext, NftProfile, NftProgram, NftRenderOptions } from './types.js';
@@ -208,6 +208,11 @@ export class NftRenderer {
     const b = this.#rendered.get(next);
     if (a === undefined || b === undefined || a.settings !== settings || b.settings !== settings || prev.node.nodeName !== next.node.nodeName || prev.node.zone !== next.node.zone) {
       return renderNftablesIncrementalFromStates(prev, next, node, opts, ctx);
+    }
+    const updated = this.#memo.changesBetween(prev, next);
+    if (ctx.pendingStaleChains === undefined || ctx.pendingStaleChains.length === 0) {
+      const result = runPartialSyncMemo(prev, a.entries, next, b.entries, cfg, updated);
+      if (result !== null) return { program: programOf(opts.profile ?? 'v1.34', result), staleChains: result.staleChains, updatedServices: [...updated] };
     }
     return partialSync(prev, next, cfg, opts, ctx, kernelViewOf(a.entries), b.entries);
   }

@@ -607,3 +607,80 @@ export function kernelViewOf(entries: readonly PortEntry[]): KernelView {
   CONTAINERS.forEach((c, i) => elements.set(c.name, maps[i] as Map<string, string>));
   return { chains, affinitySets, elements };
 }
+
+/** Truncated names ("…...") are the one way two Services' chain names could meet. */
+function hasTruncatedChain(entries: readonly PortEntry[], ports: readonly ServicePortInfo[], updated: ReadonlySet<string>): boolean {
+  for (let i = 0; i < ports.length; i++) {
+    if (!updated.has(serviceKey(ports[i] as ServicePortInfo))) continue;
+    for (const c of (entries[i] as PortEntry).decls.chains) if (c.endsWith('...')) return true;
+  }
+  return false;
+}
+
+/**
+ * The partial sync from `prev` to `next` (as runSync with kind 'partial' on
+ * kernelViewOf(prevEntries), emitting) without building the set of every
+ * chain: chain and affinity-set names embed the Service's namespace/name, so
+ * only chains of updated Services can go stale, and only chains of updated
+ * Services need the within-sync duplicate check. Returns null where that
+ * reasoning does not hold (truncated names); the caller then takes the general path.
+ */
+export function runPartialSyncMemo(
+  prev: ProxyState,
+  prevEntries: readonly PortEntry[],
+  next: ProxyState,
+  nextEntries: readonly PortEntry[],
+  cfg: SyncConfig,
+  updated: ReadonlySet<string>,
+): SyncResult | null {
+  if (hasTruncatedChain(prevEntries, prev.servicePorts, updated) || hasTruncatedChain(nextEntries, next.servicePorts, updated)) return null;
+  const maps = CONTAINERS.map(() => new Map<string, string>());
+  for (const entry of prevEntries) for (const e of entry.decls.elements) (maps[e.store] as Map<string, string>).set(e.key, e.value);
+  const stores = openStores({ chains: new Set(), affinitySets: new Set(), elements: new Map(CONTAINERS.map((c, i) => [c.name, maps[i] as Map<string, string>])) });
+  const tx = new Tx(true);
+  // Chains and affinity sets of updated Services only.
+  const ls: LoopState = { tx, cfg, stores, activeChains: new Set(), activeAffinitySets: new Set(), endpointChains: 0, rec: null };
+  const ports = next.servicePorts;
+  for (let i = 0; i < ports.length; i++) {
+    const sp = ports[i] as ServicePortInfo;
+    if (updated.has(serviceKey(sp))) {
+      writeServicePort(ls, sp, categorizeEndpoints(endpointsOf(next, sp), sp, next.node), false);
+      continue;
+    }
+    const d = (nextEntries[i] as PortEntry).decls;
+    ls.endpointChains += d.endpointChains;
+    for (const e of d.elements) (stores.all[e.store] as ElementStore).ensure(tx, e.key, e.value, e.comment);
+  }
+  const stale: string[] = [];
+  const seenChains = new Set<string>();
+  const seenSets = new Set<string>();
+  const before = prev.servicePorts;
+  for (let i = 0; i < before.length; i++) {
+    if (!updated.has(serviceKey(before[i] as ServicePortInfo))) continue;
+    for (const chain of (prevEntries[i] as PortEntry).decls.chains) {
+      if (seenChains.has(chain)) continue;
+      seenChains.add(chain);
+      if (!(ls.activeChains as Set<string>).has(chain)) {
+        tx.flushChain(chain);
+        stale.push(chain);
+      }
+    }
+  }
+  for (let i = 0; i < before.length; i++) {
+    if (!updated.has(serviceKey(before[i] as ServicePortInfo))) continue;
+    for (const set of (prevEntries[i] as PortEntry).decls.affinitySets) {
+      if (seenSets.has(set)) continue;
+      seenSets.add(set);
+      if (!ls.activeAffinitySets.has(set)) tx.deleteSet(set);
+    }
+  }
+  for (const store of stores.all) store.cleanup(tx);
+  return {
+    tx,
+    // Not tracked on this path: the memo's next partial sync starts from the entries again.
+    after: { chains: new Set(), affinitySets: new Set(), elements: new Map() },
+    staleChains: stale,
+    servicePorts: ports.length,
+    endpointChains: ls.endpointChains,
+  };
+}

@@ -25,6 +25,8 @@ export interface MemoLookup<T> {
 
 export class ServicePortMemo<T> {
   #last: Generation<T> | null = null;
+  /** The change set the last lookup computed, kept for changesBetween. */
+  #lastChange: { readonly from: ProxyState; readonly to: ProxyState; readonly changed: ReadonlySet<string> } | null = null;
 
   /**
    * The entries reusable for `state`: those of service ports whose Service
@@ -38,6 +40,7 @@ export class ServicePortMemo<T> {
     const entries = new Array<T | undefined>(state.servicePorts.length);
     if (last === null || last.settings !== settings) return { entries, changed: null };
     const changed = last.state === state ? new Set<string>() : changedServices(last.state, state);
+    this.#lastChange = { from: last.state, to: state, changed };
     const ordinal = new Map<string, number>();
     for (let i = 0; i < state.servicePorts.length; i++) {
       const key = serviceKey(state.servicePorts[i]!);
@@ -58,6 +61,12 @@ export class ServicePortMemo<T> {
       else list.push(entries[i]!);
     }
     this.#last = { state, settings, byService };
+  }
+
+  /** changedServices(prev, next), without recomputing it when the last lookup went from prev to next. */
+  changesBetween(prev: ProxyState, next: ProxyState): ReadonlySet<string> {
+    const c = this.#lastChange;
+    return c !== null && c.from === prev && c.to === next ? c.changed : changedServices(prev, next);
   }
 
   /** Forget everything (the next lookup reuses nothing). */
