@@ -19,20 +19,12 @@ import type { ProxyState } from '../../src/dataplane/proxy/index.js';
 import { generateCluster } from '../../src/model/index.js';
 import type { ClusterModel, Endpoint, EndpointSlice, NodeContext, Service } from '../../src/model/types.js';
 import { TEST_NODE } from './helpers.js';
+import { mulberry32 } from '../../src/stats/summary.js';
 
 const NODE: NodeContext = { ...TEST_NODE, nodeName: 'node1' };
 
-/** mulberry32: small, seeded, good enough to pick changes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded picks of changes: the project's own PRNG. */
+const rng = mulberry32;
 
 type Change = (m: ClusterModel, r: () => number) => ClusterModel;
 
