@@ -8,6 +8,7 @@ import { crossCheckTcpCrr, gapsUs, parseWrkOutput, wrkMissing } from '../../src/
 import { completionIntervalsUs, FLOW_ANSWERED, FLOW_TIMEOUT, mergeRuns, runTcpCrr, runUdpFlows, startResponder, verifyHits } from '../../src/dataplane/traffic.js';
 import type { FlowRun, FlowTarget } from '../../src/dataplane/traffic.js';
 import { loadNative } from '../../src/native/index.js';
+import { A, withDnatSandbox } from './dnat-sandbox.js';
 
 const root = process.getuid?.() === 0;
 const native = loadNative().ok;
@@ -49,29 +50,6 @@ describe('pure helpers', () => {
   });
 });
 
-/** Service A 10.0.0.1:80 → 4 endpoints uniformly, UDP and TCP. */
-function dnatRules(): string {
-  const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':KSCALE-TEST - [0:0]', '-A PREROUTING -j KSCALE-TEST'];
-  for (const proto of ['udp', 'tcp']) {
-    ['0.25', '0.33333', '0.5', ''].forEach((p, i) => {
-      lines.push(`-A KSCALE-TEST -d 10.0.0.1/32 -p ${proto} --dport 80${p ? ` -m statistic --mode random --probability ${p}` : ''} -j DNAT --to-destination 172.16.0.${i + 1}:8080`);
-    });
-  }
-  return lines.join('\n') + '\nCOMMIT\n';
-}
-
-const A: FlowTarget = { service: 'test/a', ip: '10.0.0.1', port: 80, endpoints: ['172.16.0.1', '172.16.0.2', '172.16.0.3', '172.16.0.4'] };
-
-async function withDnatSandbox(f: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await createSandbox({ prefix: `kscale-${randomBytes(3).toString('hex')}`, endpointCidrs: ['172.16.0.0/12'] });
-  try {
-    const r = await sb.exec(sb.node, 'iptables-nft-restore', ['--noflush'], { input: dnatRules() });
-    expect(r.code, r.stderr).toBe(0);
-    await f(sb);
-  } finally {
-    await sb.destroy();
-  }
-}
 
 describe.skipIf(!root || !native)('batched UDP first packets (root)', () => {
   it('K flows per sendmmsg: every flow a fresh conntrack entry, answered on its Service, rate reported', async () => {

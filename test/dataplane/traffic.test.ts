@@ -17,6 +17,7 @@ import type { DataplaneBackend } from '../../src/dataplane/backend.js';
 import type { Capabilities } from '../../src/host/capabilities.js';
 import type { Measurement } from '../../src/results/types.js';
 import { costFit, runDatapathSweep } from '../../bench/suites/datapath.js';
+import { A, B, withDnatSandbox } from './dnat-sandbox.js';
 
 const root = process.getuid?.() === 0;
 const native = loadNative().ok;
@@ -98,33 +99,6 @@ describe('targets and hit verification', () => {
   });
 });
 
-/** Service A 10.0.0.1:80 → 4 endpoints uniformly; Service B 10.0.0.2:81 → 70/30 over 2; both protocols. */
-function dnatRules(): string {
-  const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':KSCALE-TEST - [0:0]', '-A PREROUTING -j KSCALE-TEST'];
-  for (const proto of ['udp', 'tcp']) {
-    // iptables' statistic match, as kube-proxy writes it: 1/4, 1/3, 1/2, rest.
-    ['0.25', '0.33333', '0.5', ''].forEach((p, i) => {
-      lines.push(`-A KSCALE-TEST -d 10.0.0.1/32 -p ${proto} --dport 80${p ? ` -m statistic --mode random --probability ${p}` : ''} -j DNAT --to-destination 172.16.0.${i + 1}:8080`);
-    });
-    lines.push(`-A KSCALE-TEST -d 10.0.0.2/32 -p ${proto} --dport 81 -m statistic --mode random --probability 0.7 -j DNAT --to-destination 172.16.1.1:8080`);
-    lines.push(`-A KSCALE-TEST -d 10.0.0.2/32 -p ${proto} --dport 81 -j DNAT --to-destination 172.16.1.2:8080`);
-  }
-  return lines.join('\n') + '\nCOMMIT\n';
-}
-
-const A: FlowTarget = { service: 'test/a', ip: '10.0.0.1', port: 80, endpoints: ['172.16.0.1', '172.16.0.2', '172.16.0.3', '172.16.0.4'] };
-const B: FlowTarget = { service: 'test/b', ip: '10.0.0.2', port: 81, endpoints: ['172.16.1.1', '172.16.1.2'] };
-
-async function withDnatSandbox(f: (sb: Sandbox) => Promise<void>): Promise<void> {
-  const sb = await createSandbox({ prefix: `kscale-${randomBytes(3).toString('hex')}`, endpointCidrs: ['172.16.0.0/12'] });
-  try {
-    const r = await sb.exec(sb.node, 'iptables-nft-restore', ['--noflush'], { input: dnatRules() });
-    expect(r.code, r.stderr).toBe(0);
-    await f(sb);
-  } finally {
-    await sb.destroy();
-  }
-}
 
 describe.skipIf(!root || !native)('real packets through a hand-written DNAT (root)', () => {
   it('UDP new flows are answered, land on their Service, spread uniformly where meant to and 70/30 where meant to', async () => {
