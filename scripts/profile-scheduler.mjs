@@ -1,15 +1,21 @@
 #!/usr/bin/env node
-// Where the scheduler's time goes, without clinic: runs the built CLI's
-// `schedule` command under V8's sampling profiler (node --cpu-prof; every
-// worker thread writes its own profile too) and prints the functions with the
-// most self time, per thread and summed.
+// Where the scheduler's time goes. Runs the built CLI's `schedule` command
+// twice:
+//  1. under V8's sampling profiler (node --cpu-prof; every worker thread writes
+//     its own profile too) and prints the functions with the most self time,
+//     per thread and summed — a table that reads in a terminal or a CI log;
+//  2. under clinic flame (Clinic.js), which writes an HTML flame graph of the
+//     main thread to results/profiles/. Clinic is not a dependency (about 700
+//     packages for one script): `npm exec` fetches the pinned version from the
+//     npm registry on first use and caches it. --clinic doctor runs Clinic's
+//     doctor instead, --clinic none skips it (offline, or only the table).
 //
-//   node scripts/profile-scheduler.mjs [--top N] [--keep DIR] [-- schedule options…]
+//   node scripts/profile-scheduler.mjs [--top N] [--keep DIR] [--clinic flame|doctor|none] [-- schedule options…]
 //   default schedule options: --nodes 5000 --pods 20000 --workload mixed --workers 0 --percentage-of-nodes-to-score 100
 //
-// Needs `npm run build` (dist/) first. Profiles go to a temp directory that is
-// removed afterwards unless --keep names one (open the .cpuprofile files in
-// Chrome DevTools → Performance for a flame chart).
+// Needs `npm run build` (dist/) first. The .cpuprofile files go to a temp
+// directory that is removed afterwards unless --keep names one (open them in
+// Chrome DevTools → Performance for a flame chart of every thread).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,26 +24,31 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'bin', 'kscale.js');
+/** Pinned so a profile taken today and one taken next year come from the same tool. */
+const CLINIC_PACKAGE = 'clinic@13.0.0';
+const CLINIC_TOOLS = ['flame', 'doctor', 'none'];
 const DEFAULT_ARGS = ['--nodes', '5000', '--pods', '20000', '--workload', 'mixed', '--workers', '0', '--percentage-of-nodes-to-score', '100'];
 
 function usage(msg) {
-  process.stderr.write(`profile-scheduler: ${msg}\nusage: node scripts/profile-scheduler.mjs [--top N] [--keep DIR] [-- schedule options…]\n`);
+  process.stderr.write(`profile-scheduler: ${msg}\nusage: node scripts/profile-scheduler.mjs [--top N] [--keep DIR] [--clinic flame|doctor|none] [-- schedule options…]\n`);
   process.exit(2);
 }
 
 function parse(argv) {
   let top = 25;
   let keep = null;
+  let clinic = 'flame';
   let rest = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') { rest = argv.slice(i + 1); break; }
     if (a === '--top') { top = Number(argv[++i]); if (!Number.isInteger(top) || top < 1) usage('--top needs a positive integer'); }
     else if (a === '--keep') { keep = argv[++i]; if (!keep) usage('--keep needs a directory'); }
+    else if (a === '--clinic') { clinic = argv[++i]; if (!CLINIC_TOOLS.includes(clinic)) usage(`--clinic takes one of ${CLINIC_TOOLS.join(', ')}`); }
     else if (a === '--help' || a === '-h') usage('help');
     else usage(`unknown option ${a}`);
   }
-  return { top, keep, args: rest && rest.length > 0 ? rest : DEFAULT_ARGS };
+  return { top, keep, clinic, args: rest && rest.length > 0 ? rest : DEFAULT_ARGS };
 }
 
 /** A frame's script: relative to the repo for our files, as given for node: internals. */
@@ -72,7 +83,30 @@ function print(title, times, top) {
   }
 }
 
-const { top, keep, args } = parse(process.argv.slice(2));
+/**
+ * Runs `schedule` under clinic `tool` (fetched through npm exec) with its
+ * output in a fresh directory under results/profiles/; returns the HTML report's
+ * path, or null with the reason on stderr (the cpu-prof table stands alone then).
+ */
+function clinicReport(tool, args) {
+  const dest = join(root, 'results', 'profiles', `scheduler-${tool}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(dest, { recursive: true });
+  process.stdout.write(`\nclinic ${tool} (${CLINIC_PACKAGE}, fetched by npm exec on first use)…\n`);
+  // NO_INSIGHT: clinic otherwise asks on the terminal whether it may send usage statistics.
+  const run = spawnSync('npm', ['exec', '--yes', `--package=${CLINIC_PACKAGE}`, '--', 'clinic', tool, '--open=false', '--dest', dest, '--', process.execPath, cli, 'schedule', ...args], {
+    cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NO_INSIGHT: 'true' },
+  });
+  const html = existsSync(dest) ? readdirSync(dest).filter((f) => f.endsWith('.html')) : [];
+  if (run.status !== 0 || html.length === 0) {
+    const why = run.error ? run.error.message : run.status !== 0 ? `exited ${run.status ?? run.signal}` : 'wrote no HTML report';
+    process.stderr.write(`profile-scheduler: clinic ${tool} ${why} (is the npm registry reachable? --clinic none skips it)\n`);
+    rmSync(dest, { recursive: true, force: true });
+    return null;
+  }
+  return join(dest, html[0]);
+}
+
+const { top, keep, clinic, args } = parse(process.argv.slice(2));
 if (!existsSync(join(root, 'dist', 'src', 'cli.js'))) usage('dist/ is missing; run `npm run build` first');
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'kscale-prof-'));
 mkdirSync(dir, { recursive: true });
@@ -92,4 +126,9 @@ try {
   if (keep) process.stdout.write(`\nprofiles kept in ${dir}\n`);
 } finally {
   if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+if (clinic !== 'none') {
+  const report = clinicReport(clinic, args);
+  if (report === null) process.exit(1);
+  process.stdout.write(`\nclinic ${clinic} report: ${relative(process.cwd(), report)}\n`);
 }
