@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
 if (!existsSync(cli)) {
-  process.stderr.write('kscale: not built yet (dist/cli.js missing); run "npm run setup" first\n');
+  process.stderr.write('kscale: not built yet (dist/src/cli.js missing); run "npm run setup" first\n');
   process.exit(2);
 }
 // Node itself needs a few hundred descriptors to load the CLI's modules; below

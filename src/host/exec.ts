@@ -15,11 +15,20 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  input?: string | Buffer;
+  /** What the tool reads on stdin: text, bytes, or text in pieces written in order (a large payload need not be joined first). */
+  input?: string | Buffer | readonly string[];
   timeoutMs?: number;
   /** Run inside this named network namespace (ip netns exec). */
   netns?: string;
   env?: NodeJS.ProcessEnv;
+}
+
+/** Bytes the tool is handed on stdin for `input` (UTF-8, as exec writes it). */
+export function inputBytes(input: string | Buffer | readonly string[]): number {
+  if (typeof input === 'string' || Buffer.isBuffer(input)) return Buffer.byteLength(input);
+  let n = 0;
+  for (const piece of input) n += Buffer.byteLength(piece);
+  return n;
 }
 
 // Children still running, so a cleanup (Ctrl-C, error) can stop a long
@@ -64,8 +73,15 @@ export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {
     };
     child.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ENOENT' ? 127 : 126, `${cmd}: ${e.message}`));
     child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1), signal && !timedOut ? `\n${cmd}: killed by ${signal}` : ''));
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    const input = opts.input;
+    if (input === undefined) child.stdin.end();
+    else if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin.end(input);
+    else {
+      // Corked, the pieces go out as one writev per pipe-full instead of one write each.
+      child.stdin.cork();
+      for (const piece of input) if (piece.length > 0) child.stdin.write(piece);
+      child.stdin.end();
+    }
   });
 }
 

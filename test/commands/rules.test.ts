@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseTypeMix, renderRules, rulesCommand } from '../../src/commands/rules.js';
+import { jsonPieces, parseTypeMix, renderRules, rulesCommand } from '../../src/commands/rules.js';
+import { generateCluster } from '../../src/model/synthetic.js';
 import { InputError } from '../../src/errors.js';
 
 const FIXTURE = new URL('../fixtures/manifests/kubectl-get-svc-eps.yaml', import.meta.url).pathname;
@@ -62,6 +63,20 @@ describe('kscale rules', () => {
     expect(doc.counts.rules).toBeGreaterThan(0);
     expect(doc.counts.bytes).toBe(Buffer.byteLength(doc.program));
     expect(doc.program).toContain('! -s 10.244.0.0/16 -j KUBE-MARK-MASQ');
+  });
+
+  it('writes text in the renderer\'s pieces: the same bytes as the whole program, and --json the same document as JSON.stringify', async () => {
+    const node = { nodeName: 'kscale-test-node', nodeIP: '10.0.0.2', clusterCIDR: '10.244.0.0/16', masqueradeBit: 14 };
+    const model = generateCluster({ services: 300, endpointsPerService: 3, seed: 4, layout: 'realistic', nodeName: 'kscale-test-node' });
+    for (const backend of ['iptables', 'nftables', 'ipvs'] as const) {
+      const out = renderRules(backend, model, node);
+      const text = (out.text ?? []).join('');
+      expect(out.text?.length, backend).toBeGreaterThan(backend === 'ipvs' ? 0 : 1);
+      expect(out.counts.bytes).toBe(Buffer.byteLength(text));
+      expect([...jsonPieces(out)].join('')).toBe(`${JSON.stringify({ backend, counts: out.counts, program: text })}\n`);
+    }
+    const r = await rules('--backend', 'nftables', '--services', '300', '--endpoints', '3', '--seed', '4', '--node-name', 'kscale-test-node', '--node-ip', '10.0.0.2', '--cluster-cidr', '10.244.0.0/16');
+    expect(r.out).toBe((renderRules('nftables', model, node).text ?? []).join(''));
   });
 
   it('gives the same model to every backend', () => {

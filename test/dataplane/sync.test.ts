@@ -89,11 +89,12 @@ describe.skipIf(!root)('dataplane sync (root, real kernel)', () => {
   it('a rejected payload fails with the tool\'s own message, and the sweep records it as failed and goes on', async () => {
     await withSandbox(async (sb) => {
       const bad = { ...iptablesNftBackend.render(generateCluster({ services: 2, endpointsPerService: 1, layout: 'kube-proxy-scale', seed: 1 }), sandboxNode(sb)) };
-      bad.program = { ...bad.program, payload: '*nat\n-A NO-SUCH-CHAIN -j ACCEPT\nCOMMIT\n' };
+      const rejected = '*nat\n-A NO-SUCH-CHAIN -j ACCEPT\nCOMMIT\n';
+      bad.program = { ...bad.program, payload: rejected, chunks: [rejected] };
       await expect(iptablesNftBackend.load(sb, bad)).rejects.toThrow(/iptables-nft-restore exited \d+: .*(NO-SUCH-CHAIN|line 2)/s);
     });
     const recorded: Measurement[] = [];
-    const broken: DataplaneBackend<unknown> = { ...nftablesBackend, name: 'nftables', load: async (sb, p) => nftablesBackend.load(sb, { ...(p as object), program: { payload: 'add rule ip nope nope drop\n' } } as never) } as DataplaneBackend<unknown>;
+    const broken: DataplaneBackend<unknown> = { ...nftablesBackend, name: 'nftables', load: async (sb, p) => nftablesBackend.load(sb, { ...(p as object), program: { chunks: ['add rule ip nope nope drop\n'] } } as never) } as DataplaneBackend<unknown>;
     await runSyncSweep({ backends: [broken, iptablesLegacyBackend as DataplaneBackend<unknown>], services: [5], endpoints: [1], repeats: 1, caps: await probeCapabilities(), prefix: prefix(), seed: 1, progress: silentProgress(), record: (m) => recorded.push(m) });
     const failed = recorded.filter((m) => m.params.backend === 'nftables');
     expect(failed.length).toBeGreaterThan(0);

@@ -3,6 +3,7 @@
 // iptables. Both get byte-identical payloads; only the tool differs.
 import { performance } from 'node:perf_hooks';
 import type { Capabilities } from '../../host/capabilities.js';
+import { inputBytes } from '../../host/exec.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
 import { changedServices, ProxyStateMemo } from '../proxy/index.js';
 import type { ProxyState } from '../proxy/index.js';
@@ -68,10 +69,10 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
   // One renderer per node, as one kube-proxy per node: successive renders reuse unchanged Services' rules.
   const renderers = new WeakMap<NodeContext, { states: ProxyStateMemo; rules: IptablesRenderer }>();
 
-  async function restore(sandbox: Sandbox, payload: string, extraMs: number): Promise<SyncTiming> {
+  async function restore(sandbox: Sandbox, payload: string | readonly string[], extraMs: number): Promise<SyncTiming> {
     const r = await sandbox.exec(sandbox.node, t.restore, RESTORE_ARGS, { input: payload });
     if (r.code !== 0) throw new DataplaneError(name, `${t.restore} exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
-    return { wallMs: r.wallMs, loaderCpuMs: r.cpuMs, payloadBytes: Buffer.byteLength(payload), overheadMs: extraMs };
+    return { wallMs: r.wallMs, loaderCpuMs: r.cpuMs, payloadBytes: inputBytes(payload), overheadMs: extraMs };
   }
 
   async function save(sandbox: Sandbox, table: 'nat' | 'filter'): Promise<{ text: string; wallMs: number; cpuMs: number }> {
@@ -116,10 +117,10 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
         }
       }
       const jumpsMs = performance.now() - started;
-      // The payload text is joined on first read; that is kscale's work, not the tool's.
+      // Its pieces are taken on first read (kscale's work, not the tool's) and written one after another, never joined.
       const t0 = performance.now();
-      const payload = p.program.payload;
-      const timing = await restore(sandbox, payload, performance.now() - t0);
+      const pieces = p.program.chunks;
+      const timing = await restore(sandbox, pieces, performance.now() - t0);
       return { ...timing, wallMs: timing.wallMs + jumpsMs, loaderCpuMs: timing.loaderCpuMs + cpu };
     },
     async update(sandbox: Sandbox, before: IptablesLoadable, after: IptablesLoadable, _delta: ModelDelta, mode: 'full' | 'partial'): Promise<SyncTiming> {

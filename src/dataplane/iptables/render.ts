@@ -192,8 +192,8 @@ export class IptablesRenderer {
       natRules += f.natTopRules + f.natOwnRules;
     }
     const counts = { filter: { chains: head.filterChains.length, rules: filterRules }, nat: { chains: natChains, rules: natRules } };
-    // Joined when first read: a partial restore is assembled from the fragments instead.
-    return programOf(() => payloadFromFragments(fragments, null, null), counts, head.largeClusterMode, state, fragments);
+    // Assembled when first read: a partial restore is assembled from the fragments instead.
+    return programOf(() => payloadPartsFromFragments(fragments, null, null), counts, head.largeClusterMode, state, fragments);
   }
 }
 
@@ -223,6 +223,11 @@ function renderFragment(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): Servi
  * MinimizeIPTablesRestore writes it; with null, the full one.
  */
 export function payloadFromFragments(f: IptablesFragments, serviceKeys: readonly string[] | null, updated: ReadonlySet<string> | null): string {
+  return payloadPartsFromFragments(f, serviceKeys, updated).join('');
+}
+
+/** payloadFromFragments as its pieces, in order, not joined (empty pieces included). */
+export function payloadPartsFromFragments(f: IptablesFragments, serviceKeys: readonly string[] | null, updated: ReadonlySet<string> | null): string[] {
   const parts: string[] = ['*filter\n', f.filterHead];
   for (const p of f.ports) if (p.filter !== '') parts.push(p.filter);
   parts.push(f.filterTail, 'COMMIT\n*nat\n', f.natChainsHead);
@@ -235,7 +240,7 @@ export function payloadFromFragments(f: IptablesFragments, serviceKeys: readonly
     if (whole(i)) parts.push(p.natOwn);
   }
   parts.push(f.natRulesTail, 'COMMIT\n');
-  return parts.join('');
+  return parts;
 }
 
 function makeCtx(state: ProxyState, node: NodeContext, options: IptablesRenderOptions): Ctx {
@@ -326,18 +331,25 @@ function assemble(ctx: Ctx, state: ProxyState): IptablesProgram {
     filter: { chains: ctx.filterChains.length, rules: ctx.filterRules.length },
     nat: { chains: ctx.natChains.length, rules: ctx.natRules.length },
   };
-  return programOf(parts.join(''), counts, ctx.largeClusterMode, state, undefined);
+  return programOf(parts, counts, ctx.largeClusterMode, state, undefined);
 }
 
+/**
+ * The program around its payload's pieces (or a function producing them on
+ * first use). The joined payload and the line arrays are built only when
+ * read: loaders and `kscale rules` write the pieces one after another.
+ */
 function programOf(
-  text: string | (() => string),
+  pieces: readonly string[] | (() => readonly string[]),
   counts: { filter: TableCounts; nat: TableCounts },
   largeClusterMode: boolean,
   state: ProxyState,
   fragments: IptablesFragments | undefined,
 ): IptablesProgram {
-  let payload: string | null = typeof text === 'string' ? text : null;
-  const payloadOf = (): string => (payload ??= (text as () => string)());
+  let chunks: readonly string[] | null = typeof pieces === 'function' ? null : pieces;
+  const chunksOf = (): readonly string[] => (chunks ??= (pieces as () => readonly string[])());
+  let payload: string | null = null;
+  const payloadOf = (): string => (payload ??= chunksOf().join(''));
   const natStart = (): number => payloadOf().indexOf('COMMIT\n*nat\n') + 7;
   // Line arrays are derived on first use: at 50k services they are millions of strings.
   let filter: string[] | null = null;
@@ -357,6 +369,9 @@ function programOf(
     },
     get payload(): string {
       return payloadOf();
+    },
+    get chunks(): readonly string[] {
+      return chunksOf();
     },
     counts: {
       filter: filterCounts,

@@ -48,6 +48,11 @@ export interface IptablesProgram {
   readonly nat: readonly string[];
   /** The exact bytes kube-proxy hands to `iptables-restore --noflush --counters`. */
   readonly payload: string;
+  /**
+   * The payload in pieces whose concatenation is `payload` (some may be
+   * empty): what loaders write, so the whole text is never joined.
+   */
+  readonly chunks: readonly string[];
   readonly counts: {
     readonly filter: TableCounts;
     readonly nat: TableCounts;

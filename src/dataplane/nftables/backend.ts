@@ -4,6 +4,7 @@
 // is the only way the nftables proxier syncs between its periodic full syncs.
 import { performance } from 'node:perf_hooks';
 import type { Capabilities } from '../../host/capabilities.js';
+import { inputBytes } from '../../host/exec.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
 import { DataplaneError } from '../backend.js';
 import type { Availability, DataplaneBackend, ModelDelta, ObjectCounts, SyncTiming, VerifyResult } from '../backend.js';
@@ -82,10 +83,10 @@ export function countNftJson(json: string): NftObjectCounts & { chainsWithRules:
   return out;
 }
 
-async function nftApply(sandbox: Sandbox, payload: string, overheadMs: number): Promise<SyncTiming> {
+async function nftApply(sandbox: Sandbox, payload: string | readonly string[], overheadMs: number): Promise<SyncTiming> {
   const r = await sandbox.exec(sandbox.node, 'nft', ['-f', '-'], { input: payload });
   if (r.code !== 0) throw new DataplaneError('nftables', `nft -f exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
-  return { wallMs: r.wallMs, loaderCpuMs: r.cpuMs, payloadBytes: Buffer.byteLength(payload), overheadMs };
+  return { wallMs: r.wallMs, loaderCpuMs: r.cpuMs, payloadBytes: inputBytes(payload), overheadMs };
 }
 
 export const nftablesBackend: DataplaneBackend<NftLoadable> = {
@@ -105,16 +106,16 @@ export const nftablesBackend: DataplaneBackend<NftLoadable> = {
     return { chains: c.chains, rules: c.rules, setElements: c.setElements + c.mapElements };
   },
   load(sandbox: Sandbox, p: NftLoadable): Promise<SyncTiming> {
-    // The transaction text is joined on first read; that is kscale's work, not nft's.
+    // Its pieces are taken on first read (kscale's work, not nft's) and written to nft one after another, never joined.
     const t0 = performance.now();
-    const payload = p.program.payload;
-    return nftApply(sandbox, payload, performance.now() - t0);
+    const pieces = p.program.chunks;
+    return nftApply(sandbox, pieces, performance.now() - t0);
   },
   async update(sandbox: Sandbox, before: NftLoadable, after: NftLoadable, _delta: ModelDelta): Promise<SyncTiming> {
     // kscale's share: computing the partial transaction from the two models, as the proxier does in-process.
     const started = performance.now();
     const inc = rendererFor(after.node).rules.renderIncremental(before.state, after.state, after.node);
-    return nftApply(sandbox, inc.program.payload, performance.now() - started);
+    return nftApply(sandbox, inc.program.chunks, performance.now() - started);
   },
   async verify(sandbox: Sandbox, p: NftLoadable): Promise<VerifyResult> {
     const r = await sandbox.exec(sandbox.node, 'nft', ['-j', 'list', 'table', 'ip', 'kube-proxy'], {});

@@ -4,9 +4,9 @@
 
 import { InputError } from '../../errors.js';
 import type { ClusterModel, NodeContext } from '../../model/types.js';
-import type { ProxyState } from '../proxy/index.js';
+import type { ProxyState, ServicePortInfo } from '../proxy/index.js';
 import { normalizeIPv4, parseCIDRv4Sloppy, parseIPv4Sloppy } from '../../model/ip.js';
-import { buildProxyState, changedServices, masqueradeMarkFor, ServicePortMemo } from '../proxy/index.js';
+import { buildProxyState, changedServices, masqueradeMarkFor, serviceKey, ServicePortMemo } from '../proxy/index.js';
 import { profileSpec } from './profile.js';
 import type { KernelView, SyncConfig, SyncResult } from './sync.js';
 import type { PortEntry } from './sync.js';
@@ -61,14 +61,16 @@ export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): S
 }
 
 /**
- * A Program around a finished payload. `lines` is split from the payload on
- * first use: loaders only need the payload, and keeping 2 million line
- * strings alive next to it would double memory and GC work at 50k services.
+ * A Program around a finished transaction, given as its newline-terminated
+ * pieces (or a function that produces them on first use). The joined
+ * `payload` and the `lines` split from it are built only when read: loaders
+ * and `kscale rules` write the pieces, and at 50k services a joined copy and
+ * 2 million line strings would double memory and GC work.
  */
-function toProgram(profile: NftProfile, text: string | (() => string), operations: number, counts: NftCounts, result: SyncResult | null): NftProgram {
+function toProgram(profile: NftProfile, pieces: readonly string[], operations: number, counts: NftCounts, result: SyncResult | null): NftProgram {
   let lines: readonly string[] | null = null;
-  let payload: string | null = typeof text === 'string' ? text : null;
-  const payloadOf = (): string => (payload ??= (text as () => string)());
+  let payload: string | null = null;
+  const payloadOf = (): string => (payload ??= pieces.join(''));
   return {
     backend: 'nftables',
     profile,
@@ -82,6 +84,9 @@ function toProgram(profile: NftProfile, text: string | (() => string), operation
     get payload(): string {
       return payloadOf();
     },
+    get chunks(): readonly string[] {
+      return pieces;
+    },
     operations,
     counts,
     servicePorts: result?.servicePorts ?? 0,
@@ -90,7 +95,7 @@ function toProgram(profile: NftProfile, text: string | (() => string), operation
 }
 
 function programOf(profile: NftProfile, result: SyncResult): NftProgram {
-  return toProgram(profile, result.tx.payload(), result.tx.size, { ...result.tx.counts }, result);
+  return toProgram(profile, result.tx.parts(), result.tx.size, { ...result.tx.counts }, result);
 }
 
 /**
@@ -149,7 +154,7 @@ function partialSync(
   opts: NftRenderOptions,
   ctx: NftIncrementalContext,
   before: KernelView,
-  cached: readonly PortEntry[] | null,
+  cached: readonly (PortEntry | undefined)[] | null,
 ): NftIncremental {
   let kernel: KernelView = before;
   if (ctx.pendingStaleChains !== undefined && ctx.pendingStaleChains.length > 0) {
@@ -166,11 +171,59 @@ function partialSync(
   };
 }
 
-/** Memo entries of one rendered state, with the settings they were rendered under. */
+/**
+ * Memo entries of one state NftRenderer.render was given, with the settings
+ * they are for. `entries` has holes (ports of changed Services) until either
+ * the full program is read (`full` renders them) or a partial sync into this
+ * state records them.
+ */
 interface RenderedState {
   readonly settings: string;
-  readonly entries: readonly PortEntry[];
+  entries: (PortEntry | undefined)[];
+  /** The full sync's result once rendered. */
+  full: SyncResult | null;
 }
+
+/** A program whose transaction is rendered when first read (any field but the fixed ones). */
+function lazyProgram(profile: NftProfile, render: () => SyncResult): NftProgram {
+  let program: NftProgram | null = null;
+  const p = (): NftProgram => {
+    if (program === null) {
+      const result = render();
+      program = toProgram(profile, result.tx.parts(), result.tx.size, { ...result.tx.counts }, result);
+    }
+    return program;
+  };
+  return {
+    backend: 'nftables',
+    profile,
+    family: 'ip',
+    table: 'kube-proxy',
+    get payload() {
+      return p().payload;
+    },
+    get chunks() {
+      return p().chunks;
+    },
+    get lines() {
+      return p().lines;
+    },
+    get operations() {
+      return p().operations;
+    },
+    get counts() {
+      return p().counts;
+    },
+    get servicePorts() {
+      return p().servicePorts;
+    },
+    get endpointChains() {
+      return p().endpointChains;
+    },
+  };
+}
+
+const complete = (entries: readonly (PortEntry | undefined)[]): entries is PortEntry[] => !entries.includes(undefined);
 
 /**
  * A renderer that, like a long-lived kube-proxy, keeps what each service
@@ -185,16 +238,30 @@ export class NftRenderer {
   readonly #memo = new ServicePortMemo<PortEntry>();
   readonly #rendered = new WeakMap<ProxyState, RenderedState>();
 
-  /** The full-sync transaction for `state` (as renderNftablesFromState). */
+  /**
+   * The full-sync transaction for `state` (as renderNftablesFromState),
+   * rendered when the program is first read: a kube-proxy between full syncs
+   * only ever writes partial transactions (renderIncremental), and those
+   * never need the full text.
+   */
   render(state: ProxyState, node: NodeContext, opts: NftRenderOptions = {}): NftProgram {
     const cfg = resolveConfig(node, opts);
     const settings = settingsOf(state, cfg, opts);
     const { entries: cached } = this.#memo.lookup(state, settings);
-    const { result, entries } = runFullSyncMemo(state, cfg, cached);
-    this.#memo.commit(state, settings, entries);
-    this.#rendered.set(state, { settings, entries });
-    // The text is joined when first read: a sync after the first loads only the partial transaction.
-    return toProgram(opts.profile ?? 'v1.34', () => result.tx.payload(), result.tx.size, { ...result.tx.counts }, result);
+    const slot: RenderedState = { settings, entries: cached, full: null };
+    this.#rendered.set(state, slot);
+    return lazyProgram(opts.profile ?? 'v1.34', () => this.#full(state, cfg, slot));
+  }
+
+  /** The full sync of a state render() was given; completes its entries and makes it the memo's state. */
+  #full(state: ProxyState, cfg: SyncConfig, slot: RenderedState): SyncResult {
+    if (slot.full === null) {
+      const { result, entries } = runFullSyncMemo(state, cfg, slot.entries);
+      slot.full = result;
+      slot.entries = entries;
+      this.#memo.commit(state, slot.settings, entries);
+    }
+    return slot.full;
   }
 
   /**
@@ -210,12 +277,27 @@ export class NftRenderer {
       return renderNftablesIncrementalFromStates(prev, next, node, opts, ctx);
     }
     const updated = this.#memo.changesBetween(prev, next);
+    // The partial sync reads `prev`'s entries whole, and `next`'s for unchanged Services only.
+    if (!complete(a.entries)) this.#full(prev, cfg, a);
+    const prevEntries = a.entries as PortEntry[];
+    if (!holesOnlyAt(next, b.entries, updated)) this.#full(next, cfg, b);
+    const settle = (): void => {
+      if (b.full === null && complete(b.entries)) this.#memo.commit(next, settings, b.entries);
+    };
     if (ctx.pendingStaleChains === undefined || ctx.pendingStaleChains.length === 0) {
-      const result = runPartialSyncMemo(prev, a.entries, next, b.entries, cfg, updated);
+      const result = runPartialSyncMemo(prev, prevEntries, next, b.entries, cfg, updated);
+      settle();
       if (result !== null) return { program: programOf(opts.profile ?? 'v1.34', result), staleChains: result.staleChains, updatedServices: [...updated] };
     }
-    return partialSync(prev, next, cfg, opts, ctx, kernelViewOf(a.entries), b.entries);
+    return partialSync(prev, next, cfg, opts, ctx, kernelViewOf(prevEntries), b.entries);
   }
+}
+
+/** Whether every hole in `entries` is a port of an updated Service. */
+function holesOnlyAt(state: ProxyState, entries: readonly (PortEntry | undefined)[], updated: ReadonlySet<string>): boolean {
+  const ports = state.servicePorts;
+  for (let i = 0; i < ports.length; i++) if (entries[i] === undefined && !updated.has(serviceKey(ports[i] as ServicePortInfo))) return false;
+  return true;
 }
 
 /** Everything writeServicePort reads besides the state's ports and endpoints. */
@@ -228,6 +310,6 @@ function settingsOf(state: ProxyState, cfg: SyncConfig, opts: NftRenderOptions):
  * of the first sync at least one second after they were flushed.
  */
 export function renderStaleChainCleanup(chains: readonly string[], opts: NftRenderOptions = {}): NftProgram {
-  const payload = chains.length === 0 ? '' : `${chains.map(deleteChain).join('\n')}\n`;
-  return toProgram(opts.profile ?? 'v1.34', payload, chains.length, { ...emptyCounts(), deletes: chains.length }, null);
+  const pieces = chains.length === 0 ? [] : [`${chains.map(deleteChain).join('\n')}\n`];
+  return toProgram(opts.profile ?? 'v1.34', pieces, chains.length, { ...emptyCounts(), deletes: chains.length }, null);
 }

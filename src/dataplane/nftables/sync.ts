@@ -286,22 +286,35 @@ export interface PortDecls {
   readonly endpointChains: number;
 }
 
-/** A memoised service port: its declarations and, when it came out self-contained, its full-sync text. */
+/**
+ * A port's operations in a full sync into a fresh table, and what that text
+ * assumed of the ports before it: `present[i]` says whether
+ * decls.elements[i] was already declared (same key and value) by an earlier
+ * port, so its add is not in the text. A Service's second port finds the
+ * ClusterIP its first port declared, for example. The text is valid again
+ * wherever the stores hold exactly that.
+ */
+export interface PortText {
+  readonly text: string;
+  readonly operations: number;
+  readonly counts: Readonly<MutableCounts>;
+  readonly present: readonly boolean[];
+}
+
+/** A memoised service port: its declarations and, unless its text depended on more than presence, its full-sync text. */
 export interface PortEntry {
   readonly decls: PortDecls;
-  /**
-   * The port's operations in a full sync into a fresh table; null when one of
-   * its elements was already declared by an earlier port (its text then
-   * depends on what came before it).
-   */
-  readonly full: { readonly text: string; readonly operations: number; readonly counts: Readonly<MutableCounts> } | null;
+  /** null when an earlier port had declared one of its keys with another value (the text then holds a delete). */
+  readonly full: PortText | null;
 }
 
 interface Recorder {
   readonly chains: string[];
   readonly affinitySets: string[];
   readonly elements: ElementDecl[];
-  /** No element key was already in its store when declared. */
+  /** Per element: already in its store with the same value when declared. */
+  readonly present: boolean[];
+  /** No element key was in its store with a different value. */
   clean: boolean;
 }
 
@@ -329,7 +342,9 @@ function declare(ls: LoopState, store: number, key: string, value: string, comme
   const target = ls.stores.all[store] as ElementStore;
   const rec = ls.rec;
   if (rec !== null) {
-    if (rec.clean && target.has(key)) rec.clean = false;
+    const existing = target.get(key);
+    if (existing !== undefined && existing !== value) rec.clean = false;
+    rec.present.push(existing !== undefined);
     rec.elements.push({ store, key, value, comment });
   }
   target.ensure(ls.tx, key, value, comment);
@@ -539,12 +554,22 @@ export function runSync(
   };
 }
 
+/** Whether a memoised port text fits the stores as they are now (see PortText). */
+function textFits(stores: ElementStores, elements: readonly ElementDecl[], present: readonly boolean[]): boolean {
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i] as ElementDecl;
+    const existing = (stores.all[e.store] as ElementStore).get(e.key);
+    if (present[i] === true ? existing !== e.value : existing !== undefined) return false;
+  }
+  return true;
+}
+
 /**
  * A full sync into a fresh table (as runSync with kernel null, emitting,
- * not tracking state) that reuses memo entries: a port whose entry has
- * self-contained text and none of whose elements an earlier port declared
- * is appended as that text; every other port is rendered and its entry
- * returned in `entries` (aligned with state.servicePorts).
+ * not tracking state) that reuses memo entries: a port whose entry has text
+ * that fits what the ports before it declared (textFits) is appended as that
+ * text; every other port is rendered and its entry returned in `entries`
+ * (aligned with state.servicePorts).
  */
 export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: readonly (PortEntry | undefined)[]): { result: SyncResult; entries: PortEntry[] } {
   const tx = new Tx(true);
@@ -556,7 +581,7 @@ export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: read
   for (let i = 0; i < ports.length; i++) {
     const sp = ports[i] as ServicePortInfo;
     const entry = cached[i];
-    if (entry !== undefined && entry.full !== null && entry.decls.elements.every((e) => !(stores.all[e.store] as ElementStore).has(e.key))) {
+    if (entry !== undefined && entry.full !== null && textFits(stores, entry.decls.elements, entry.full.present)) {
       for (const e of entry.decls.elements) (stores.all[e.store] as ElementStore).adopt(e.key, e.value);
       for (const set of entry.decls.affinitySets) ls.activeAffinitySets.add(set);
       ls.endpointChains += entry.decls.endpointChains;
@@ -565,7 +590,7 @@ export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: read
       continue;
     }
     const portTx = new Tx(true);
-    const rec: Recorder = { chains: [], affinitySets: [], elements: [], clean: true };
+    const rec: Recorder = { chains: [], affinitySets: [], elements: [], present: [], clean: true };
     const before = ls.endpointChains;
     ls.tx = portTx;
     ls.rec = rec;
@@ -575,7 +600,7 @@ export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: read
     const text = portTx.payload();
     tx.appendText(text, portTx.size, portTx.counts);
     const decls: PortDecls = { chains: rec.chains, affinitySets: rec.affinitySets, elements: rec.elements, endpointChains: ls.endpointChains - before };
-    entries[i] = { decls, full: rec.clean ? { text, operations: portTx.size, counts: portTx.counts } : null };
+    entries[i] = { decls, full: rec.clean ? { text, operations: portTx.size, counts: portTx.counts, present: rec.present } : null };
   }
   // Fresh stores have no leftovers; kept so the transaction ends as runSync's does.
   for (const store of stores.all) store.cleanup(tx);
@@ -624,16 +649,21 @@ function hasTruncatedChain(entries: readonly PortEntry[], ports: readonly Servic
  * only chains of updated Services can go stale, and only chains of updated
  * Services need the within-sync duplicate check. Returns null where that
  * reasoning does not hold (truncated names); the caller then takes the general path.
+ *
+ * `nextEntries` is read only for ports of Services not in `updated` (it may
+ * have holes elsewhere); the updated ports' declarations, recorded as they
+ * are written, fill those holes in place (without full-sync text: a partial
+ * sync never renders one).
  */
 export function runPartialSyncMemo(
   prev: ProxyState,
   prevEntries: readonly PortEntry[],
   next: ProxyState,
-  nextEntries: readonly PortEntry[],
+  nextEntries: (PortEntry | undefined)[],
   cfg: SyncConfig,
   updated: ReadonlySet<string>,
 ): SyncResult | null {
-  if (hasTruncatedChain(prevEntries, prev.servicePorts, updated) || hasTruncatedChain(nextEntries, next.servicePorts, updated)) return null;
+  if (hasTruncatedChain(prevEntries, prev.servicePorts, updated)) return null;
   const maps = CONTAINERS.map(() => new Map<string, string>());
   for (const entry of prevEntries) for (const e of entry.decls.elements) (maps[e.store] as Map<string, string>).set(e.key, e.value);
   const stores = openStores({ chains: new Set(), affinitySets: new Set(), elements: new Map(CONTAINERS.map((c, i) => [c.name, maps[i] as Map<string, string>])) });
@@ -641,10 +671,17 @@ export function runPartialSyncMemo(
   // Chains and affinity sets of updated Services only.
   const ls: LoopState = { tx, cfg, stores, activeChains: new Set(), activeAffinitySets: new Set(), endpointChains: 0, rec: null };
   const ports = next.servicePorts;
+  let truncated = false;
   for (let i = 0; i < ports.length; i++) {
     const sp = ports[i] as ServicePortInfo;
     if (updated.has(serviceKey(sp))) {
+      const rec: Recorder = { chains: [], affinitySets: [], elements: [], present: [], clean: true };
+      const before = ls.endpointChains;
+      ls.rec = rec;
       writeServicePort(ls, sp, categorizeEndpoints(endpointsOf(next, sp), sp, next.node), false);
+      ls.rec = null;
+      nextEntries[i] = { decls: { chains: rec.chains, affinitySets: rec.affinitySets, elements: rec.elements, endpointChains: ls.endpointChains - before }, full: null };
+      if (!truncated) truncated = rec.chains.some((c) => c.endsWith('...'));
       continue;
     }
     const d = (nextEntries[i] as PortEntry).decls;
@@ -674,6 +711,8 @@ export function runPartialSyncMemo(
       if (!ls.activeAffinitySets.has(set)) tx.deleteSet(set);
     }
   }
+  // The duplicate reasoning needs untruncated names on both sides; the entries recorded above stay valid either way.
+  if (truncated) return null;
   for (const store of stores.all) store.cleanup(tx);
   return {
     tx,

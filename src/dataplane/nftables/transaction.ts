@@ -113,12 +113,21 @@ export class Tx {
     }
   }
 
+  /**
+   * The transaction as newline-terminated pieces, in order: what a loader
+   * writes to `nft -f -` one after another, without first joining hundreds
+   * of megabytes into one string (and a copy of it into a Buffer).
+   */
+  parts(): readonly string[] {
+    this.flushCurrent();
+    return this.chunks;
+  }
+
   /** The transaction as `nft -f` input: every operation newline-terminated. */
   payload(): string {
-    this.flushCurrent();
-    // Chunks are newline-terminated, so one join('') gives a flat string; a
+    // Pieces are newline-terminated, so one join('') gives a flat string; a
     // trailing `+ "\n"` would leave a rope that every reader flattens again.
-    return this.chunks.join('');
+    return this.parts().join('');
   }
 
   table(comment: string): void {
@@ -219,6 +228,11 @@ export class ElementStore {
   /** Whether the store holds `key` (from the kernel or declared earlier in this sync). */
   has(key: string): boolean {
     return this.elements.has(key);
+  }
+
+  /** The value held for `key` ('' for a set element), or undefined. */
+  get(key: string): string | undefined {
+    return this.elements.get(key);
   }
 
   /** Record an element as written without writing it: its add is part of text appended whole. */

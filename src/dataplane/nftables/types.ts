@@ -77,6 +77,11 @@ export interface NftProgram {
   readonly table: 'kube-proxy';
   /** The transaction, one operation per line, each newline-terminated, ready for `nft -f`. */
   readonly payload: string;
+  /**
+   * The transaction in newline-terminated pieces whose concatenation is
+   * `payload`: what loaders write, so the whole text is never joined.
+   */
+  readonly chunks: readonly string[];
   /** The same operations as separate strings (split from `payload` on first access). */
   readonly lines: readonly string[];
   /** Number of operations (lines), known without splitting. */
