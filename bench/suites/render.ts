@@ -2,9 +2,14 @@
 // renderers take (iptables-restore text, nft transaction, IPVS's four parts,
 // eBPF map entries encoded to bytes), how many objects and bytes per second
 // that is, how it compares with merely writing the same bytes, and how much
-// memory a render holds. Sizes: ctx.profile.render (services × endpoints per
-// Service × repeats). Nothing touches the kernel.
-import { closeSync, openSync, writeSync } from 'node:fs';
+// memory a render holds — in this process, and all in as the peak RSS of a
+// `kscale rules` process at the profile's largest size. Sizes:
+// ctx.profile.render (services × endpoints per Service × repeats). Nothing
+// touches the kernel.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Bench } from 'tinybench';
 import type { Profile, Suite, SuiteContext } from '../../src/bench/types.js';
@@ -17,6 +22,8 @@ import { DEFAULT_NODE_CONTEXT } from '../../src/model/types.js';
 import type { ClusterModel, NodeContext } from '../../src/model/types.js';
 import { median, summarize } from '../../src/stats/summary.js';
 import type { Measurement } from '../../src/results/types.js';
+import type { RulesStats } from '../../src/commands/rules.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
 
 export const RENDER_SUITE = 'render';
 export const RENDER_BACKENDS = ['iptables', 'nftables', 'ipvs', 'ebpf'] as const;
@@ -67,16 +74,21 @@ export function renderOnce(backend: RenderBackend, model: ClusterModel, node: No
   }
 }
 
-/** Median time (ms) of writing `bytes` bytes to /dev/null and of copying them between Buffers, via tinybench. */
-async function rawCosts(bytes: number): Promise<{ devNullMs: number; copyMs: number }> {
+/**
+ * Median time (ms) of writing `bytes` bytes to a file (into the page cache,
+ * the cheapest real write: /dev/null copies nothing) and of copying them
+ * between Buffers, via tinybench.
+ */
+async function rawCosts(bytes: number): Promise<{ fileWriteMs: number; copyMs: number }> {
   const src = Buffer.alloc(bytes, 0x61);
   const dst = Buffer.alloc(bytes);
-  const fd = openSync('/dev/null', 'w');
+  const dir = mkdtempSync(join(tmpdir(), 'kscale-render-'));
+  const fd = openSync(join(dir, 'payload'), 'w');
   try {
     const bench = new Bench({ time: 100, iterations: 5, warmup: true });
-    bench.add('devnull', () => {
+    bench.add('file', () => {
       let off = 0;
-      while (off < src.length) off += writeSync(fd, src, off, src.length - off);
+      while (off < src.length) off += writeSync(fd, src, off, src.length - off, off);
     });
     bench.add('copy', () => {
       src.copy(dst);
@@ -86,9 +98,67 @@ async function rawCosts(bytes: number): Promise<{ devNullMs: number; copyMs: num
       const r = bench.getTask(name)?.result;
       return r !== undefined && 'latency' in r ? r.latency.p50 : Number.NaN;
     };
-    return { devNullMs: p50('devnull'), copyMs: p50('copy') };
+    return { fileWriteMs: p50('file'), copyMs: p50('copy') };
   } finally {
     closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Deadline for one `kscale rules` child; 50k×10 takes a few seconds. */
+const RULES_CHILD_TIMEOUT_MS = 120_000;
+
+/**
+ * `kscale rules --stats` for this size in a fresh process, stdout discarded:
+ * its stats line (peak RSS all in: model, proxy state, program, write).
+ */
+export function rulesChildStats(backend: RenderBackend, services: number, endpoints: number, seed: number): Promise<RulesStats> {
+  const args = [join(PACKAGE_ROOT, 'bin', 'kscale.js'), 'rules', '--backend', backend, '--services', String(services), '--endpoints', String(endpoints), '--layout', LAYOUT, '--seed', String(seed), '--stats'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), RULES_CHILD_TIMEOUT_MS);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const last = stderr.trim().split('\n').pop() ?? '';
+      if (code !== 0) {
+        reject(new Error(`kscale rules exited ${code ?? signal}: ${stderr.trim().slice(0, 500)}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(last) as RulesStats);
+      } catch {
+        reject(new Error(`kscale rules --stats printed no stats line: ${last.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** The issue's memory bound for rendering 50,000 Services × 10 endpoints. */
+const PEAK_RSS_TARGET_MIB = 1024;
+
+async function measurePeakRss(ctx: SuiteContext, backend: RenderBackend, services: number, endpoints: number): Promise<void> {
+  const params = { backend, services, endpoints, layout: LAYOUT };
+  try {
+    const s = await rulesChildStats(backend, services, endpoints, ctx.seed);
+    const target = services === 50_000 && endpoints === 10 ? { targetMiB: PEAK_RSS_TARGET_MIB, meetsTarget: s.peakRssMiB <= PEAK_RSS_TARGET_MIB } : {};
+    ctx.record({
+      suite: RENDER_SUITE,
+      name: 'render-peak-rss',
+      unit: 'MiB',
+      params,
+      status: 'ok',
+      samples: [s.peakRssMiB],
+      summary: summarize([s.peakRssMiB]),
+      extra: { what: 'peak RSS of a `kscale rules --backend B` process for this size, stdout discarded', modelMs: s.modelMs, renderMs: s.renderMs, writeMs: s.writeMs, bytes: s.counts.bytes ?? null, ...target },
+    });
+  } catch (err) {
+    ctx.record({ suite: RENDER_SUITE, name: 'render-peak-rss', unit: 'MiB', params, status: 'failed', reason: (err as Error).message });
   }
 }
 
@@ -142,8 +212,8 @@ async function measure(ctx: SuiteContext, backend: RenderBackend, model: Cluster
   record({
     name: 'render-vs-write',
     unit: 'ratio',
-    samples: [med / raw.devNullMs],
-    extra: { renderMedianMs: med, devNullWriteMs: raw.devNullMs, bufferCopyMs: raw.copyMs, ratioToBufferCopy: med / raw.copyMs, bytes },
+    samples: [med / raw.fileWriteMs],
+    extra: { renderMedianMs: med, fileWriteMs: raw.fileWriteMs, bufferCopyMs: raw.copyMs, ratioToBufferCopy: med / raw.copyMs, bytes },
   });
   record({
     name: 'render-memory',
@@ -166,7 +236,7 @@ function sizesOf(profile: Profile): Array<{ services: number; endpoints: number 
 export const renderSuite: Suite = {
   name: RENDER_SUITE,
   description: 'pure rendering of iptables, nftables, IPVS and eBPF-map programs from one model: time, objects/s, bytes/s, ratio to a raw write, memory',
-  steps: (profile) => sizesOf(profile).length * RENDER_BACKENDS.length,
+  steps: (profile) => (sizesOf(profile).length + profile.render.endpointsPerService.length) * RENDER_BACKENDS.length,
   async run(ctx) {
     const node: NodeContext = { ...DEFAULT_NODE_CONTEXT };
     for (const { services, endpoints } of sizesOf(ctx.profile)) {
@@ -187,6 +257,14 @@ export const renderSuite: Suite = {
         } catch (err) {
           ctx.record({ suite: RENDER_SUITE, name: 'render-time', unit: 'ms', params: { backend, services, endpoints, layout: LAYOUT }, status: 'failed', reason: (err as Error).message });
         }
+      }
+    }
+    // Memory all in, once per endpoint count at the largest size: a fresh process, as a user runs it.
+    const largest = Math.max(...ctx.profile.render.services);
+    for (const endpoints of ctx.profile.render.endpointsPerService) {
+      for (const backend of RENDER_BACKENDS) {
+        ctx.progress.step(`render: ${backend} ${largest}×${endpoints} peak RSS (kscale rules)`);
+        await measurePeakRss(ctx, backend, largest, endpoints);
       }
     }
   },

@@ -38,6 +38,20 @@ export interface RenderedRules {
   maps: unknown;
 }
 
+/** What `--stats` reports on stderr after the program is written. */
+export interface RulesStats {
+  backend: RulesBackend;
+  counts: Record<string, number>;
+  /** Reading the manifests or generating the synthetic cluster. */
+  modelMs: number;
+  /** Rendering the program from the model (proxy state included). */
+  renderMs: number;
+  /** Writing it to stdout. */
+  writeMs: number;
+  /** The process's resident-set high-water mark: what rendering this cluster costs in memory, all in. */
+  peakRssMiB: number;
+}
+
 /** Bytes of a text program. */
 function byteLength(pieces: readonly string[]): number {
   let n = 0;
@@ -144,7 +158,7 @@ export function renderRules(backend: RulesBackend, model: ClusterModel, node: No
 export const rulesCommand: Command = {
   summary: 'print what a dataplane (iptables | nftables | ipvs | ebpf) would program for a cluster',
   usage:
-    'kscale rules --backend iptables|nftables|ipvs|ebpf (--from FILE… | --services N --endpoints E [--type ClusterIP|NodePort|LoadBalancer | --type-mix T=F,…] [--layout realistic|kube-proxy-scale|kube-proxy-nft-bench] [--seed S]) [--node-name N --node-ip IP --cluster-cidr CIDR --masquerade-bit B] [--json]',
+    'kscale rules --backend iptables|nftables|ipvs|ebpf (--from FILE… | --services N --endpoints E [--type ClusterIP|NodePort|LoadBalancer | --type-mix T=F,…] [--layout realistic|kube-proxy-scale|kube-proxy-nft-bench] [--seed S]) [--node-name N --node-ip IP --cluster-cidr CIDR --masquerade-bit B] [--json] [--stats]',
   options: {
     backend: { type: 'string' },
     from: { type: 'string', multiple: true },
@@ -159,6 +173,7 @@ export const rulesCommand: Command = {
     'cluster-cidr': { type: 'string' },
     'masquerade-bit': { type: 'string' },
     json: { type: 'boolean' },
+    stats: { type: 'boolean' },
   },
   async run(values) {
     const backendText = str(values.backend);
@@ -166,9 +181,24 @@ export const rulesCommand: Command = {
     const [backend] = parseList('backend', backendText, RULES_BACKENDS);
     if (backend === undefined || backendText.includes(',')) throw new InputError('--backend', 'give exactly one backend');
     const node = nodeContextFrom(values);
+    const t0 = performance.now();
     const model = await modelFrom(values, node);
+    const t1 = performance.now();
     const out = renderRules(backend, model, node);
+    const t2 = performance.now();
     await writeAll(values.json === true ? jsonPieces(out) : plainPieces(out));
+    if (values.stats === true) {
+      // On stderr, so stdout stays exactly the program; one JSON line a script (or the render benchmark) can read.
+      const stats: RulesStats = {
+        backend,
+        counts: out.counts,
+        modelMs: t1 - t0,
+        renderMs: t2 - t1,
+        writeMs: performance.now() - t2,
+        peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      };
+      process.stderr.write(`${JSON.stringify(stats)}\n`);
+    }
     return EXIT.ok;
   },
 };

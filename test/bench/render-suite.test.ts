@@ -9,20 +9,25 @@ import { generateCluster } from '../../src/model/index.js';
 import { DEFAULT_NODE_CONTEXT } from '../../src/model/types.js';
 
 describe('render suite', () => {
-  it('records time, rates, write ratio and memory per backend and size', async () => {
+  it('records time, rates, write ratio and memory per backend and size, and a kscale rules process\'s peak RSS at the largest', async () => {
     const recorded: Measurement[] = [];
     const profile = { ...PROFILES.smoke, render: { services: [40], endpointsPerService: [3], repeats: 2 } };
     const ctx = { profile, seed: 1, progress: silentProgress(), record: (m: Measurement) => recorded.push(m) } as unknown as SuiteContext;
-    expect(renderSuite.steps(profile)).toBe(4);
+    expect(renderSuite.steps(profile)).toBe(8);
     await renderSuite.run(ctx);
     expect(recorded.every((m) => m.status === 'ok')).toBe(true);
     for (const backend of RENDER_BACKENDS) {
       const mine = recorded.filter((m) => m.params.backend === backend);
-      expect(mine.map((m) => m.name)).toEqual(['render-time', 'render-object-rate', 'render-byte-rate', 'render-vs-write', 'render-memory']);
+      expect(mine.map((m) => m.name)).toEqual(['render-time', 'render-object-rate', 'render-byte-rate', 'render-vs-write', 'render-memory', 'render-peak-rss']);
       const time = mine[0];
       expect(time?.samples).toHaveLength(2);
       expect(time?.params).toEqual({ backend, services: 40, endpoints: 3, layout: 'kube-proxy-scale' });
       expect((time?.extra?.bytes as number) > 0).toBe(true);
+      // The child rendered the same program (same size, layout and seed; IPVS's printed form adds section headers) and a Node process holds tens of MiB at least.
+      const peak = mine[5];
+      expect(peak?.params).toEqual(time?.params);
+      expect(peak?.samples[0]).toBeGreaterThan(20);
+      if (backend === 'iptables' || backend === 'nftables') expect(peak?.extra?.bytes, backend).toBe(time?.extra?.bytes);
     }
   });
 
