@@ -68,6 +68,12 @@ export interface DataplaneBackend<P> {
   probe(caps: Capabilities): Availability;
   /** Pure: the program kube-proxy (or Cilium, for eBPF) would program for this model. */
   render(model: ClusterModel, node: NodeContext): P;
+  /**
+   * Finish what render() defers until a program is read: the full-sync text,
+   * which a partial sync never needs. The sync measurement calls it inside the
+   * full load's render timing, so deferring moves no cost out of sight.
+   */
+  finishRender?(program: P): void;
   /** Objects the rendered program consists of (for the read-back check and the report). */
   counts(program: P): ObjectCounts;
   /** Program an empty node namespace with the whole program. */

@@ -127,7 +127,11 @@ async function measureOne<P>(backend: DataplaneBackend<P>, model: ClusterModel, 
   };
   try {
     const node = sandboxNode(sandbox);
-    let [program, renderMs] = timed(() => backend.render(model, node));
+    let [program, renderMs] = timed(() => {
+      const p = backend.render(model, node);
+      backend.finishRender?.(p);
+      return p;
+    });
     const loads: Sample[] = [];
     const flushes: Sample[] = [];
     let objects: ObjectCounts | undefined;

@@ -99,6 +99,9 @@ function makeBackend(flavour: Flavour): DataplaneBackend<IptablesLoadable> {
       // Kernels without xt_nfacct reject -m nfacct; kube-proxy probes for it and leaves those rules out.
       return { program: renderer.rules.render(state, node, { nfacct: false }), state, jumps: renderIptablesJumps(), node };
     },
+    finishRender(p: IptablesLoadable): void {
+      void p.program.chunks;
+    },
     counts(p: IptablesLoadable): ObjectCounts {
       return { rules: p.program.counts.rules, chains: p.program.counts.chains };
     },

@@ -101,6 +101,9 @@ export const nftablesBackend: DataplaneBackend<NftLoadable> = {
     const state = r.states.build(model, node);
     return { program: r.rules.render(state, node), model, node, state };
   },
+  finishRender(p: NftLoadable): void {
+    void p.program.chunks;
+  },
   counts(p: NftLoadable): ObjectCounts {
     const c = countRuleset(applyTransaction(emptyRuleset(), p.program.lines));
     return { chains: c.chains, rules: c.rules, setElements: c.setElements + c.mapElements };

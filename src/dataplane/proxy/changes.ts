@@ -8,7 +8,7 @@ import type { EndpointInfo, ProxyState, ServicePortInfo } from './types.js';
 
 /** NamespacedName of a service port, the unit upstream tracks changes in. */
 export function serviceKey(sp: ServicePortInfo): string {
-  return `${sp.namespace}/${sp.serviceName}`;
+  return sp.serviceKey;
 }
 
 function sameHints(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {

@@ -103,6 +103,7 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
   const affinity = svc.sessionAffinity;
   const sticky = affinity === 'ClientIP' ? svc.sessionAffinityTimeoutSeconds : 0;
   const hcPort = svc.type === 'LoadBalancer' && etpLocal ? svc.healthCheckNodePort : 0;
+  const serviceKey = `${svc.namespace}/${svc.name}`;
 
   return svc.ports.map((p): ServicePortInfo => {
     const name = servicePortNameString(svc.namespace, svc.name, p.name);
@@ -131,6 +132,7 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
       hash: portProtoHash(name, LOWER[p.protocol]),
       key: endpointsKey(name, p.protocol),
       service: svc,
+      serviceKey,
     };
   });
 }

@@ -49,6 +49,8 @@ export interface ServicePortInfo {
   readonly key: string;
   /** The Service this port came from. */
   readonly service: Service;
+  /** "namespace/name" of that Service, the unit change tracking works in (built once, read on every sync). */
+  readonly serviceKey: string;
 }
 
 /** One endpoint of a service port: kube-proxy's BaseEndpointInfo. */
