@@ -248,13 +248,24 @@ async function measureSize(backend: DataplaneBackend<unknown>, services: number,
   return true;
 }
 
-/** wrk against kscale's TCP CRR through one VIP: nftables (else the first available backend) at the smallest Service count, position first. */
+/** Backends the cross-check prefers, in order: an O(n) walk makes the last Service measurably dearer than the first. */
+const CROSS_CHECK_BACKENDS = ['iptables-legacy', 'iptables-nft', 'nftables'];
+/** Largest Service count the cross-check loads (iptables-legacy restores 5,000 Services in a few seconds). */
+const CROSS_CHECK_MAX_SERVICES = 5000;
+
+/**
+ * wrk against kscale's TCP CRR through the VIP of the last Service in
+ * KUBE-SERVICES and of the first: each tool's difference (last − first) is the
+ * rule walk a new connection pays, a pure dataplane cost both must see alike.
+ * iptables (else the first available backend) at the largest Service count
+ * up to CROSS_CHECK_MAX_SERVICES.
+ */
 async function crossCheck(o: DatapathSweepOptions): Promise<void> {
   const { caps } = o.ctx;
   const available = o.backends.filter((b) => b.probe(caps).available);
-  const backend = available.find((b) => b.name === 'nftables') ?? available[0];
-  const services = Math.min(...o.services);
-  const params: Record<string, ParamValue> = { backend: backend?.name ?? 'none', services, endpoints: o.endpoints, position: 'first', proto: 'tcp', tool: 'wrk' };
+  const backend = CROSS_CHECK_BACKENDS.map((n) => available.find((b) => b.name === n)).find((b) => b !== undefined) ?? available[0];
+  const services = Math.max(...o.services.filter((n) => n <= CROSS_CHECK_MAX_SERVICES), Math.min(...o.services));
+  const params: Record<string, ParamValue> = { backend: backend?.name ?? 'none', services, endpoints: o.endpoints, position: 'last', reference: 'first', proto: 'tcp', tool: 'wrk' };
   const base = { suite: DATAPATH_SUITE, name: 'cross-check', unit: 'µs', params };
   o.ctx.progress.step('datapath: cross-check with wrk');
   const missing = backend ? await wrkMissing() : 'no backend available';
@@ -268,8 +279,9 @@ async function crossCheck(o: DatapathSweepOptions): Promise<void> {
   try {
     await backend.load(sandbox, backend.render(model, sandboxNode(sandbox)));
     responder = startResponder(sandbox, { tcp: [TARGET_PORT] });
-    const [target] = targetsAt(model, 'first', 1, o.ctx.seed) as [FlowTarget];
-    const r = await crossCheckTcpCrr(sandbox, target, responder, { rounds: 4, flowsPerRound: Math.max(200, Math.ceil(o.flows / 2)), wrkSeconds: 1, timeoutMs: o.timeoutMs });
+    const [target] = targetsAt(model, 'last', 1, o.ctx.seed) as [FlowTarget];
+    const [reference] = targetsAt(model, 'first', 1, o.ctx.seed) as [FlowTarget];
+    const r = await crossCheckTcpCrr(sandbox, target, responder, { rounds: 4, flowsPerRound: Math.max(200, Math.ceil(o.flows / 2)), wrkSeconds: 1, timeoutMs: o.timeoutMs, reference });
     // Loss is reported, not fatal below 1%: a stray lost flow does not move either median.
     const lossOk = (x: { errors: number; connections: number }): boolean => x.errors <= 0.01 * (x.errors + x.connections);
     const ok = r.misrouted === 0 && lossOk(r.kscale) && lossOk(r.wrk) && r.wrk.connections > 0;
@@ -283,6 +295,13 @@ async function crossCheck(o: DatapathSweepOptions): Promise<void> {
         kscaleMedianUs: r.kscale.medianCycleUs,
         wrkMedianUs: r.wrk.medianCycleUs,
         ratio: r.ratio,
+        // The walk from the first Service to the last, as each tool sees it (cycle to last − cycle to first), and their ratio:
+        // the tools' own overheads cancel, so this is where they must agree.
+        kscaleFirstMedianUs: r.reference?.kscaleMedianCycleUs ?? null,
+        wrkFirstMedianUs: r.reference?.wrkMedianCycleUs ?? null,
+        kscaleLastMinusFirstUs: r.reference?.kscaleDeltaUs ?? null,
+        wrkLastMinusFirstUs: r.reference?.wrkDeltaUs ?? null,
+        lastMinusFirstRatio: r.reference?.deltaRatio ?? null,
         kscaleRoundMediansUs: r.kscale.roundMediansUs,
         wrkRoundMediansUs: r.wrk.roundMediansUs,
         kscaleConnectToAnswerMedianUs: r.kscale.medianConnectToAnswerUs,

@@ -20,6 +20,14 @@
 // pinned), alternating which goes first, several rounds, conntrack flushed
 // before each; the rounds' intervals are pooled per tool and the medians
 // compared (ratio wrk / kscale).
+//
+// The raw cycles differ by each tool's own per-connection work (wrk's event
+// loop and HTTP parsing against kscale's bare sockets), so they need not
+// agree. What must agree is what the dataplane adds: with a `reference`
+// target (the first Service of an iptables KUBE-SERVICES list when the
+// target is the last, or an endpoint addressed directly), each tool's cycle
+// to the reference is subtracted from its cycle to the target, and the two
+// tools' differences are compared.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +117,8 @@ export interface CrossCheckOptions {
   /** wrk's duration per round, seconds. */
   wrkSeconds: number;
   timeoutMs: number;
+  /** A second target measured the same way, so each tool's difference (target − reference) can be compared. */
+  reference?: FlowTarget;
 }
 
 export interface CrossCheckSide {
@@ -117,6 +127,7 @@ export interface CrossCheckSide {
   medianCycleUs: number;
   /** Median cycle of each round. */
   roundMediansUs: number[];
+  /** Connections answered and lost, over every round (the reference's included). */
   connections: number;
   errors: number;
 }
@@ -132,6 +143,16 @@ export interface CrossCheckResult {
   wrkResponses: number;
   responderAnsweredForWrk: number;
   wrkPinnedCpu: number;
+  /** With options.reference: both tools' cycles to it, and what the target costs over it for each. */
+  reference?: {
+    kscaleMedianCycleUs: number;
+    wrkMedianCycleUs: number;
+    /** kscale's median cycle to the target minus to the reference, µs. */
+    kscaleDeltaUs: number;
+    wrkDeltaUs: number;
+    /** wrk's difference over kscale's: near 1 when both see the same dataplane cost. */
+    deltaRatio: number;
+  };
 }
 
 async function wrkRound(sandbox: Pick<Sandbox, 'client' | 'exec'>, target: FlowTarget, seconds: number, timeoutMs: number, script: string, cpu: number): Promise<WrkRound> {
@@ -140,6 +161,13 @@ async function wrkRound(sandbox: Pick<Sandbox, 'client' | 'exec'>, target: FlowT
   const r = await sandbox.exec(sandbox.client, cmd, args, { timeoutMs: seconds * 1000 + 30_000 });
   if (r.code !== 0) throw new Error(`wrk exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-300)}`);
   return parseWrkOutput(r.stdout);
+}
+
+/** What the target costs over the reference for each tool (median cycles, µs), and how the two agree. */
+export function referenceDeltas(kTarget: number, wTarget: number, kRef: number, wRef: number): NonNullable<CrossCheckResult['reference']> {
+  const kscaleDeltaUs = kTarget - kRef;
+  const wrkDeltaUs = wTarget - wRef;
+  return { kscaleMedianCycleUs: kRef, wrkMedianCycleUs: wRef, kscaleDeltaUs, wrkDeltaUs, deltaRatio: wrkDeltaUs / kscaleDeltaUs };
 }
 
 /**
@@ -153,36 +181,48 @@ export async function crossCheckTcpCrr(sandbox: Pick<Sandbox, 'client' | 'node' 
   const cpu = pinningPlan(availableParallelism()).generator;
   const k = { cycleUs: [] as number[], roundMediansUs: [] as number[], connectUs: [] as number[], connections: 0, errors: 0 };
   const w = { cycleUs: [] as number[], roundMediansUs: [] as number[], reqUs: [] as number[], connections: 0, errors: 0 };
-  const endpoints = new Set(target.endpoints);
+  // Cycles to the reference, per tool (only with o.reference).
+  const kRef: number[] = [];
+  const wRef: number[] = [];
+  const endpoints = new Set([...target.endpoints, ...(o.reference?.endpoints ?? [])]);
   let misrouted = 0;
   let answeredForWrk = 0;
   const countHits = (): void => {
     for (const [addr, n] of responder.hits()) if (!endpoints.has(addr)) misrouted += n;
+  };
+  const kscaleRound = async (to: FlowTarget): Promise<number[]> => {
+    const run = await runTcpCrr(sandbox, [to], { count: o.flowsPerRound, warmup: Math.min(50, o.flowsPerRound), timeoutMs: o.timeoutMs, window: 1, responder });
+    countHits();
+    k.connections += run.answered;
+    k.errors += run.timeouts + run.errors;
+    if (to === target) k.connectUs.push(...run.latencyUs);
+    return run.cycleUs;
+  };
+  const wrkSide = async (to: FlowTarget): Promise<{ gaps: number[]; latencyP50Us: number }> => {
+    await flushConntrack(sandbox);
+    responder.reset();
+    const r = await wrkRound(sandbox, to, o.wrkSeconds, o.timeoutMs, script, cpu);
+    countHits();
+    answeredForWrk += responder.totals().tcp;
+    w.connections += r.requests;
+    w.errors += r.errors + r.nonOk;
+    return { gaps: gapsUs(r.stampsUs), latencyP50Us: r.latencyP50Us };
   };
   try {
     for (let round = 0; round < o.rounds; round++) {
       const sides = round % 2 === 0 ? ['kscale', 'wrk'] : ['wrk', 'kscale'];
       for (const side of sides) {
         if (side === 'kscale') {
-          const run = await runTcpCrr(sandbox, [target], { count: o.flowsPerRound, warmup: Math.min(50, o.flowsPerRound), timeoutMs: o.timeoutMs, window: 1, responder });
-          countHits();
-          k.cycleUs.push(...run.cycleUs);
-          k.roundMediansUs.push(median(run.cycleUs));
-          k.connectUs.push(...run.latencyUs);
-          k.connections += run.answered;
-          k.errors += run.timeouts + run.errors;
+          const cycles = await kscaleRound(target);
+          k.cycleUs.push(...cycles);
+          k.roundMediansUs.push(median(cycles));
+          if (o.reference) kRef.push(...(await kscaleRound(o.reference)));
         } else {
-          await flushConntrack(sandbox);
-          responder.reset();
-          const r = await wrkRound(sandbox, target, o.wrkSeconds, o.timeoutMs, script, cpu);
-          countHits();
-          answeredForWrk += responder.totals().tcp;
-          const gaps = gapsUs(r.stampsUs);
-          w.cycleUs.push(...gaps);
-          w.roundMediansUs.push(median(gaps));
+          const r = await wrkSide(target);
+          w.cycleUs.push(...r.gaps);
+          w.roundMediansUs.push(median(r.gaps));
           w.reqUs.push(r.latencyP50Us);
-          w.connections += r.requests;
-          w.errors += r.errors + r.nonOk;
+          if (o.reference) wRef.push(...(await wrkSide(o.reference)).gaps);
         }
       }
     }
@@ -191,7 +231,9 @@ export async function crossCheckTcpCrr(sandbox: Pick<Sandbox, 'client' | 'node' 
   }
   const kMedian = median(k.cycleUs);
   const wMedian = median(w.cycleUs);
+  const reference = o.reference === undefined ? undefined : referenceDeltas(kMedian, wMedian, median(kRef), median(wRef));
   return {
+    ...(reference === undefined ? {} : { reference }),
     kscale: { cycleUs: k.cycleUs, medianCycleUs: kMedian, roundMediansUs: k.roundMediansUs, connections: k.connections, errors: k.errors, medianConnectToAnswerUs: median(k.connectUs) },
     wrk: { cycleUs: w.cycleUs, medianCycleUs: wMedian, roundMediansUs: w.roundMediansUs, connections: w.connections, errors: w.errors, medianRequestToResponseUs: median(w.reqUs) },
     ratio: wMedian / kMedian,

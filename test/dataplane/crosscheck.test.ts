@@ -84,22 +84,34 @@ describe.skipIf(!root || !native)('batched UDP first packets (root)', () => {
 });
 
 describe.skipIf(!root || !native || wrkReason !== undefined)('wrk cross-check (root, wrk installed)', () => {
-  it('the responder answers wrk over HTTP through the VIP; both tools report a per-connection cycle', async () => {
+  it('the responder answers wrk over HTTP through the VIP and directly; both tools report a per-connection cycle and what the VIP adds', async () => {
     await withDnatSandbox(async (sb) => {
       const responder = startResponder(sb, { tcp: [8080] });
+      const direct: FlowTarget = { service: 'none/direct', ip: '172.16.0.1', port: 8080, endpoints: ['172.16.0.1'] };
       try {
-        const r = await crossCheckTcpCrr(sb, A, responder, { rounds: 2, flowsPerRound: 300, wrkSeconds: 1, timeoutMs: 2000 });
+        const r = await crossCheckTcpCrr(sb, A, responder, { rounds: 2, flowsPerRound: 300, wrkSeconds: 1, timeoutMs: 2000, reference: direct });
         expect(r.misrouted).toBe(0);
         expect(r.kscale.errors).toBe(0);
         expect(r.wrk.errors).toBe(0);
-        expect(r.kscale.connections).toBe(600);
+        // 300 a round through the VIP and 300 straight to the endpoint.
+        expect(r.kscale.connections).toBe(1200);
         expect(r.wrk.connections).toBeGreaterThan(100);
         // Every response wrk counted was answered by the responder (it may have answered one more wrk cut off at the end).
         expect(r.responderAnsweredForWrk - r.wrk.connections).toBeGreaterThanOrEqual(0);
         expect(r.responderAnsweredForWrk - r.wrk.connections).toBeLessThanOrEqual(2);
         expect(r.kscale.cycleUs.length).toBe(598);
         expect(Number.isFinite(r.ratio) && r.ratio > 0).toBe(true);
-        process.stderr.write(`cross-check through iptables-nft DNAT: kscale cycle median ${r.kscale.medianCycleUs.toFixed(1)} µs, wrk ${r.wrk.medianCycleUs.toFixed(1)} µs, ratio ${r.ratio.toFixed(3)}\n`);
+        const d = r.reference;
+        expect(d).toBeDefined();
+        // Both tools' direct cycles were measured, and the VIP costs are their differences from the VIP cycles.
+        expect(d?.kscaleMedianCycleUs).toBeGreaterThan(0);
+        expect(d?.wrkMedianCycleUs).toBeGreaterThan(0);
+        expect(d?.kscaleDeltaUs).toBeCloseTo(r.kscale.medianCycleUs - (d?.kscaleMedianCycleUs ?? 0), 6);
+        expect(d?.wrkDeltaUs).toBeCloseTo(r.wrk.medianCycleUs - (d?.wrkMedianCycleUs ?? 0), 6);
+        process.stderr.write(
+          `cross-check through iptables-nft DNAT: kscale cycle median ${r.kscale.medianCycleUs.toFixed(1)} µs, wrk ${r.wrk.medianCycleUs.toFixed(1)} µs, ratio ${r.ratio.toFixed(3)}; ` +
+            `VIP cost kscale ${d?.kscaleDeltaUs.toFixed(1)} µs, wrk ${d?.wrkDeltaUs.toFixed(1)} µs\n`,
+        );
       } finally {
         responder.stop();
       }
