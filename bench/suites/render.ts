@@ -24,6 +24,7 @@ import { median, summarize } from '../../src/stats/summary.js';
 import type { Measurement } from '../../src/results/types.js';
 import type { RulesStats } from '../../src/commands/rules.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
+import { inputBytes } from '../../src/host/exec.js';
 
 export const RENDER_SUITE = 'render';
 export const RENDER_BACKENDS = ['iptables', 'nftables', 'ipvs', 'ebpf'] as const;
@@ -52,11 +53,12 @@ export function renderOnce(backend: RenderBackend, model: ClusterModel, node: No
   switch (backend) {
     case 'iptables': {
       const p = renderIptables(model, node);
-      return { objects: p.counts.rules, objectUnit: 'rules', bytes: Buffer.byteLength(p.payload), keep: p };
+      return { objects: p.counts.rules, objectUnit: 'rules', bytes: inputBytes(p.chunks), keep: p };
     }
     case 'nftables': {
+      // Counted from the pieces a loader writes: joining them would hold the text twice.
       const p = renderNftables(model, node);
-      return { objects: p.operations, objectUnit: 'operations', bytes: Buffer.byteLength(p.payload), keep: p };
+      return { objects: p.operations, objectUnit: 'operations', bytes: inputBytes(p.chunks), keep: p };
     }
     case 'ipvs': {
       const p = renderIpvs(model, node);
