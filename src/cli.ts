@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapabilityError, EXIT, InputError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
+import { runCleanup } from './host/cleanup.js';
 
 export interface Command {
   summary: string;
@@ -43,7 +44,20 @@ async function help(): Promise<string> {
     'Exit codes: 0 ok, 1 a measurement failed, 2 bad input or usage, 3 a required capability is missing.', ''].join('\n');
 }
 
+/**
+ * A reader that stops early (`kscale rules … | head`) closes stdout: stop
+ * quietly with 0, as a Unix filter does, after the usual cleanup — not an
+ * EPIPE stack trace. Other stdout errors stay errors.
+ */
+function stopWhenStdoutCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    void runCleanup().finally(() => process.exit(EXIT.ok));
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  stopWhenStdoutCloses();
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(await help());

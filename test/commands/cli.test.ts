@@ -32,6 +32,13 @@ describe('kscale CLI', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
+  it('a reader that stops early (| head) ends the command quietly with 0, not an EPIPE stack trace', () => {
+    // The shell reports kscale's own status; head reads one line and closes the pipe while kscale is still writing.
+    const r = spawnSync('bash', ['-c', 'node bin/kscale.js rules --backend nftables --services 3000 --endpoints 10 | head -n 1; echo "kscale=${PIPESTATUS[0]}" >&2'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toBe('add table ip kube-proxy { comment "rules for kube-proxy" ; }\n');
+    expect(r.stderr).toMatch(/kscale=0\s*$/);
+    expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+  });
   it('doctor --json reports ip_vs with a reason, and --require of a missing one exits 3', () => {
     const r = kscale('doctor', '--json');
     expect(r.status).toBe(0);
