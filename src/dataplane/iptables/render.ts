@@ -14,6 +14,7 @@ import type { CanonicalCIDRv4 } from '../../model/ip.js';
 import { cidrContainsText, parseCIDRv4Sloppy } from '../../model/ip.js';
 import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
 import { buildProxyState, categorizeEndpoints, endpointsOf, masqueradeMarkFor, ServicePortMemo } from '../proxy/index.js';
+import { joinLines } from '../lines.js';
 import type { IptablesFragments, IptablesJump, IptablesProgram, IptablesRenderOptions, ServicePortFragment, TableCounts } from './types.js';
 
 export type { IptablesFragments, IptablesJump, IptablesProgram, IptablesRenderOptions, ServicePortFragment, TableCounts } from './types.js';
@@ -86,7 +87,7 @@ class LineSink {
 
   private flush(): void {
     if (this.cur.length === 0) return;
-    this.chunks.push(`${this.cur.join('\n')}\n`);
+    this.chunks.push(joinLines(this.cur));
     this.cur = [];
   }
 

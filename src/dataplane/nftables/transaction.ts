@@ -4,6 +4,7 @@
 // ones nobody re-declared are deleted at the end.
 
 import * as nft from './syntax.js';
+import { joinLines } from '../lines.js';
 
 export interface MutableCounts {
   chains: number;
@@ -19,6 +20,12 @@ export interface MutableCounts {
 /** Lines per chunk: large enough to keep the number of retained strings small, small enough to stay cache-friendly. */
 const CHUNK_LINES = 2048;
 
+
+/** All counts zero: a fresh transaction's, and the base of one that only deletes. */
+export function emptyCounts(): MutableCounts {
+  return { chains: 0, rules: 0, sets: 0, maps: 0, setElements: 0, mapElements: 0, flushes: 0, deletes: 0 };
+}
+
 /**
  * Collects operation lines and counts them. Lines are joined into chunks as
  * they come: millions of small retained strings (and the rope nodes behind
@@ -27,11 +34,6 @@ const CHUNK_LINES = 2048;
  * With `emit` false nothing is written, so callers that only need the
  * resulting kernel state skip the string building; hot paths check `emit`.
  */
-/** All counts zero: a fresh transaction's, and the base of one that only deletes. */
-export function emptyCounts(): MutableCounts {
-  return { chains: 0, rules: 0, sets: 0, maps: 0, setElements: 0, mapElements: 0, flushes: 0, deletes: 0 };
-}
-
 export class Tx {
   private readonly chunks: string[] = [];
   private current: string[] = [];
@@ -50,11 +52,7 @@ export class Tx {
     this.current.push(text);
     this.size += n;
     this.currentLines += n;
-    if (this.currentLines >= CHUNK_LINES) {
-      this.chunks.push(`${this.current.join('\n')}\n`);
-      this.current = [];
-      this.currentLines = 0;
-    }
+    if (this.currentLines >= CHUNK_LINES) this.flushCurrent();
   }
 
   /**
@@ -107,7 +105,7 @@ export class Tx {
 
   private flushCurrent(): void {
     if (this.current.length > 0) {
-      this.chunks.push(`${this.current.join('\n')}\n`);
+      this.chunks.push(joinLines(this.current));
       this.current = [];
       this.currentLines = 0;
     }
