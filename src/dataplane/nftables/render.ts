@@ -62,7 +62,7 @@ export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): S
 
 /**
  * A Program around a finished transaction, given as its newline-terminated
- * pieces (or a function that produces them on first use). The joined
+ * pieces (lazyProgram defers the rendering itself). The joined
  * `payload` and the `lines` split from it are built only when read: loaders
  * and `kscale rules` write the pieces, and at 50k services a joined copy and
  * 2 million line strings would double memory and GC work.
