@@ -65,7 +65,8 @@ export const DATAPATH_SIZES: Record<ProfileName, DatapathSizes> = {
   smoke: { services: [100, 500, 1000], endpoints: 4, flows: 200, warmup: 50, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 2, crossCheck: false },
   // TCP needs the rules rendered for TCP, so a second load per size: only the full profile pays for it.
   // 20 short rounds, each next to a baseline round: this VM's own speed drifts by up to 30% within minutes, and
-  // the per-round ratio to the interleaved baseline moved at most 6% between runs with 20 rounds, 14–18% with 5.
+  // the per-round ratio to the interleaved baseline moved a median 3.3% (worst 14%) between three runs of 18 points
+  // with 20 rounds, against 5.9% (worst 18.5%) with 5.
   quick: { services: [100, 1000, 2000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 20, crossCheck: true },
   full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 2000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000, rounds: 20, crossCheck: true },
   ci: { services: [100, 1000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 5, crossCheck: false },

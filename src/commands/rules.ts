@@ -6,6 +6,7 @@
 // (at 50,000 Services that join, and stdout's copy of it, were a third of
 // the peak memory).
 import { InputError, EXIT } from '../errors.js';
+import { inputBytes } from '../host/exec.js';
 import { loadManifestFiles } from '../model/manifests.js';
 import { generateCluster } from '../model/synthetic.js';
 import type { Layout, TypeMix } from '../model/synthetic.js';
@@ -52,12 +53,6 @@ export interface RulesStats {
   peakRssMiB: number;
 }
 
-/** Bytes of a text program. */
-function byteLength(pieces: readonly string[]): number {
-  let n = 0;
-  for (const p of pieces) n += Buffer.byteLength(p);
-  return n;
-}
 
 /** "NodePort=0.1,LoadBalancer=0.05" → fractions; ClusterIP takes the rest. */
 export function parseTypeMix(text: string): TypeMix {
@@ -136,17 +131,17 @@ export function renderRules(backend: RulesBackend, model: ClusterModel, node: No
     case 'iptables': {
       const p = renderIptables(model, node);
       const text = p.chunks;
-      return { backend, counts: { rules: p.counts.rules, chains: p.counts.chains, servicePorts: p.servicePorts, endpoints: p.totalEndpoints, bytes: byteLength(text) }, text, maps: null };
+      return { backend, counts: { rules: p.counts.rules, chains: p.counts.chains, servicePorts: p.servicePorts, endpoints: p.totalEndpoints, bytes: inputBytes(text) }, text, maps: null };
     }
     case 'nftables': {
       const p = renderNftables(model, node);
       const text = p.chunks;
-      return { backend, counts: { operations: p.operations, ...p.counts, servicePorts: p.servicePorts, bytes: byteLength(text) }, text, maps: null };
+      return { backend, counts: { operations: p.operations, ...p.counts, servicePorts: p.servicePorts, bytes: inputBytes(text) }, text, maps: null };
     }
     case 'ipvs': {
       const p = renderIpvs(model, node);
       const text = [formatIpvsProgram(p)];
-      return { backend, counts: { ...p.counts, servicePorts: p.servicePorts, bytes: byteLength(text) }, text, maps: null };
+      return { backend, counts: { ...p.counts, servicePorts: p.servicePorts, bytes: inputBytes(text) }, text, maps: null };
     }
     case 'ebpf': {
       const m = renderEbpfMaps(model, node);

@@ -60,17 +60,29 @@ export function resolveConfig(node: NodeContext, opts: NftRenderOptions = {}): S
   };
 }
 
+/** What a program is made of: its transaction's newline-terminated pieces and counts. */
+interface ProgramSource {
+  readonly pieces: readonly string[];
+  readonly operations: number;
+  readonly counts: NftCounts;
+  readonly result: SyncResult | null;
+}
+
+const sourceOf = (result: SyncResult): ProgramSource => ({ pieces: result.tx.parts(), operations: result.tx.size, counts: { ...result.tx.counts }, result });
+
 /**
- * A Program around a finished transaction, given as its newline-terminated
- * pieces (lazyProgram defers the rendering itself). The joined
- * `payload` and the `lines` split from it are built only when read: loaders
- * and `kscale rules` write the pieces, and at 50k services a joined copy and
- * 2 million line strings would double memory and GC work.
+ * A Program whose source is produced on first read (NftRenderer defers the
+ * rendering itself that way). The joined `payload` and the `lines` split
+ * from it are built only when read too: loaders and `kscale rules` write the
+ * pieces, and at 50k services a joined copy and 2 million line strings would
+ * double memory and GC work.
  */
-function toProgram(profile: NftProfile, pieces: readonly string[], operations: number, counts: NftCounts, result: SyncResult | null): NftProgram {
+function toProgram(profile: NftProfile, source: () => ProgramSource): NftProgram {
+  let made: ProgramSource | null = null;
+  const src = (): ProgramSource => (made ??= source());
   let lines: readonly string[] | null = null;
   let payload: string | null = null;
-  const payloadOf = (): string => (payload ??= pieces.join(''));
+  const payloadOf = (): string => (payload ??= src().pieces.join(''));
   return {
     backend: 'nftables',
     profile,
@@ -85,17 +97,25 @@ function toProgram(profile: NftProfile, pieces: readonly string[], operations: n
       return payloadOf();
     },
     get chunks(): readonly string[] {
-      return pieces;
+      return src().pieces;
     },
-    operations,
-    counts,
-    servicePorts: result?.servicePorts ?? 0,
-    endpointChains: result?.endpointChains ?? 0,
+    get operations(): number {
+      return src().operations;
+    },
+    get counts(): NftCounts {
+      return src().counts;
+    },
+    get servicePorts(): number {
+      return src().result?.servicePorts ?? 0;
+    },
+    get endpointChains(): number {
+      return src().result?.endpointChains ?? 0;
+    },
   };
 }
 
 function programOf(profile: NftProfile, result: SyncResult): NftProgram {
-  return toProgram(profile, result.tx.parts(), result.tx.size, { ...result.tx.counts }, result);
+  return toProgram(profile, () => sourceOf(result));
 }
 
 /**
@@ -184,45 +204,6 @@ interface RenderedState {
   full: SyncResult | null;
 }
 
-/** A program whose transaction is rendered when first read (any field but the fixed ones). */
-function lazyProgram(profile: NftProfile, render: () => SyncResult): NftProgram {
-  let program: NftProgram | null = null;
-  const p = (): NftProgram => {
-    if (program === null) {
-      const result = render();
-      program = toProgram(profile, result.tx.parts(), result.tx.size, { ...result.tx.counts }, result);
-    }
-    return program;
-  };
-  return {
-    backend: 'nftables',
-    profile,
-    family: 'ip',
-    table: 'kube-proxy',
-    get payload() {
-      return p().payload;
-    },
-    get chunks() {
-      return p().chunks;
-    },
-    get lines() {
-      return p().lines;
-    },
-    get operations() {
-      return p().operations;
-    },
-    get counts() {
-      return p().counts;
-    },
-    get servicePorts() {
-      return p().servicePorts;
-    },
-    get endpointChains() {
-      return p().endpointChains;
-    },
-  };
-}
-
 const complete = (entries: readonly (PortEntry | undefined)[]): entries is PortEntry[] => !entries.includes(undefined);
 
 /**
@@ -250,7 +231,7 @@ export class NftRenderer {
     const { entries: cached } = this.#memo.lookup(state, settings);
     const slot: RenderedState = { settings, entries: cached, full: null };
     this.#rendered.set(state, slot);
-    return lazyProgram(opts.profile ?? 'v1.34', () => this.#full(state, cfg, slot));
+    return toProgram(opts.profile ?? 'v1.34', () => sourceOf(this.#full(state, cfg, slot)));
   }
 
   /** The full sync of a state render() was given; completes its entries and makes it the memo's state. */
@@ -281,12 +262,10 @@ export class NftRenderer {
     if (!complete(a.entries)) this.#full(prev, cfg, a);
     const prevEntries = a.entries as PortEntry[];
     if (!holesOnlyAt(next, b.entries, updated)) this.#full(next, cfg, b);
-    const settle = (): void => {
-      if (b.full === null && complete(b.entries)) this.#memo.commit(next, settings, b.entries);
-    };
     if (ctx.pendingStaleChains === undefined || ctx.pendingStaleChains.length === 0) {
       const result = runPartialSyncMemo(prev, prevEntries, next, b.entries, cfg, updated);
-      settle();
+      // The partial sync filled `next`'s holes: its entries are the memo's newest.
+      if (b.full === null && complete(b.entries)) this.#memo.commit(next, settings, b.entries);
       if (result !== null) return { program: programOf(opts.profile ?? 'v1.34', result), staleChains: result.staleChains, updatedServices: [...updated] };
     }
     return partialSync(prev, next, cfg, opts, ctx, kernelViewOf(prevEntries), b.entries);
@@ -311,5 +290,5 @@ function settingsOf(state: ProxyState, cfg: SyncConfig, opts: NftRenderOptions):
  */
 export function renderStaleChainCleanup(chains: readonly string[], opts: NftRenderOptions = {}): NftProgram {
   const pieces = chains.length === 0 ? [] : [`${chains.map(deleteChain).join('\n')}\n`];
-  return toProgram(opts.profile ?? 'v1.34', pieces, chains.length, { ...emptyCounts(), deletes: chains.length }, null);
+  return toProgram(opts.profile ?? 'v1.34', () => ({ pieces, operations: chains.length, counts: { ...emptyCounts(), deletes: chains.length }, result: null }));
 }

@@ -318,6 +318,11 @@ interface Recorder {
   clean: boolean;
 }
 
+const newRecorder = (): Recorder => ({ chains: [], affinitySets: [], elements: [], present: [], clean: true });
+
+/** What a recorder saw, as the port's declarations; `endpointChains` is how many the port added. */
+const declsOf = (rec: Recorder, endpointChains: number): PortDecls => ({ chains: rec.chains, affinitySets: rec.affinitySets, elements: rec.elements, endpointChains });
+
 /** CONTAINERS index of each store, as ElementDecl.store holds it. */
 const STORE = { clusterIPs: 0, serviceIPs: 1, firewallIPs: 2, noEndpointServices: 3, noEndpointNodePorts: 4, serviceNodePorts: 5 } as const;
 
@@ -590,7 +595,7 @@ export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: read
       continue;
     }
     const portTx = new Tx(true);
-    const rec: Recorder = { chains: [], affinitySets: [], elements: [], present: [], clean: true };
+    const rec = newRecorder();
     const before = ls.endpointChains;
     ls.tx = portTx;
     ls.rec = rec;
@@ -599,7 +604,7 @@ export function runFullSyncMemo(state: ProxyState, cfg: SyncConfig, cached: read
     ls.rec = null;
     const text = portTx.payload();
     tx.appendText(text, portTx.size, portTx.counts);
-    const decls: PortDecls = { chains: rec.chains, affinitySets: rec.affinitySets, elements: rec.elements, endpointChains: ls.endpointChains - before };
+    const decls = declsOf(rec, ls.endpointChains - before);
     entries[i] = { decls, full: rec.clean ? { text, operations: portTx.size, counts: portTx.counts, present: rec.present } : null };
   }
   // Fresh stores have no leftovers; kept so the transaction ends as runSync's does.
@@ -675,12 +680,12 @@ export function runPartialSyncMemo(
   for (let i = 0; i < ports.length; i++) {
     const sp = ports[i] as ServicePortInfo;
     if (updated.has(serviceKey(sp))) {
-      const rec: Recorder = { chains: [], affinitySets: [], elements: [], present: [], clean: true };
+      const rec = newRecorder();
       const before = ls.endpointChains;
       ls.rec = rec;
       writeServicePort(ls, sp, categorizeEndpoints(endpointsOf(next, sp), sp, next.node), false);
       ls.rec = null;
-      nextEntries[i] = { decls: { chains: rec.chains, affinitySets: rec.affinitySets, elements: rec.elements, endpointChains: ls.endpointChains - before }, full: null };
+      nextEntries[i] = { decls: declsOf(rec, ls.endpointChains - before), full: null };
       if (!truncated) truncated = rec.chains.some((c) => c.endsWith('...'));
       continue;
     }

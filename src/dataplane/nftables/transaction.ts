@@ -20,7 +20,6 @@ export interface MutableCounts {
 /** Lines per chunk: large enough to keep the number of retained strings small, small enough to stay cache-friendly. */
 const CHUNK_LINES = 2048;
 
-
 /** All counts zero: a fresh transaction's, and the base of one that only deletes. */
 export function emptyCounts(): MutableCounts {
   return { chains: 0, rules: 0, sets: 0, maps: 0, setElements: 0, mapElements: 0, flushes: 0, deletes: 0 };
