@@ -50,9 +50,9 @@ import { formatIPv4, parseIPv4Sloppy } from '../../model/ip.js';
 import type { ClusterModel, NodeContext, Protocol } from '../../model/types.js';
 import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
 import { buildProxyState, categorizeEndpoints, endpointsOf } from '../proxy/index.js';
+import { LB4_KEY_SIZE, LB4_SERVICE_SIZE, ServiceEntries, writeLb4Key, writeLb4Service } from './table.js';
 
-export const LB4_KEY_SIZE = 12;
-export const LB4_SERVICE_SIZE = 12;
+export { LB4_KEY_SIZE, LB4_SERVICE_SIZE } from './table.js';
 export const LB4_BACKEND_KEY_SIZE = 4;
 export const LB4_BACKEND_SIZE = 8;
 export const LB4_REVNAT_KEY_SIZE = 2;
@@ -116,7 +116,8 @@ export interface FrontendInfo {
 }
 
 export interface EbpfMaps {
-  services: ServiceEntry[];
+  /** Service map entries, packed (table.ts): each frontend's entries contiguous, slot 0 first, in rev-NAT order. */
+  services: ServiceEntries;
   backends: BackendEntry[];
   revNat: RevNatEntry[];
   frontends: FrontendInfo[];
@@ -141,10 +142,17 @@ interface Ctx {
   readonly maps: EbpfMaps;
   readonly protocolInKey: boolean;
   readonly nodePortIPs: readonly number[];
-  /** Backend ids by L4 protocol, then by address·2^16 + port. */
+  /**
+   * Backend ids by L4 protocol · 2^16 + port, then by the address as an
+   * int32: both keys small integers, which a Map hashes without allocating.
+   */
   readonly backendIds: Map<number, Map<number, number>>;
-  readonly seenKeys: Set<string>;
+  /** Frontend keys taken: address·2^16 + port → bit set of the protos (PROTO_BIT) taken on it. */
+  readonly seenKeys: Map<number, number>;
 }
+
+/** One bit per lb4_key.proto value a frontend can have (0 = any, or an IPPROTO_*). */
+const PROTO_BIT: Record<number, number> = { 0: 1, [IPPROTO.TCP]: 2, [IPPROTO.UDP]: 4, [IPPROTO.SCTP]: 8 };
 
 function ipv4(subject: string, text: string): number {
   const v = parseIPv4Sloppy(text);
@@ -153,18 +161,17 @@ function ipv4(subject: string, text: string): number {
 }
 
 function backendIdOf(ctx: Ctx, ep: EndpointInfo, proto: number): number {
-  const address = parseIPv4Sloppy(ep.ip) ?? 0;
-  // address·2^16 + port < 2^48: an exact number key, no string per backend slot.
-  const key = address * 65536 + ep.port;
-  let ids = ctx.backendIds.get(proto);
+  const group = proto * 65536 + ep.port;
+  let ids = ctx.backendIds.get(group);
   if (ids === undefined) {
     ids = new Map();
-    ctx.backendIds.set(proto, ids);
+    ctx.backendIds.set(group, ids);
   }
-  let id = ids.get(key);
+  const address = ep.ipv4;
+  let id = ids.get(address | 0);
   if (id === undefined) {
     id = ctx.maps.backends.length + 1;
-    ids.set(key, id);
+    ids.set(address | 0, id);
     ctx.maps.backends.push({
       id,
       address,
@@ -190,11 +197,11 @@ function addScope(
   l4: number,
 ): void {
   const { services } = ctx.maps;
-  services.push({ address, dport: port, backendSlot: 0, proto, scope, backendId: affinity, count: backends.length, revNatIndex, flags, flags2 });
+  services.push(address, port, 0, proto, scope, affinity, backends.length, revNatIndex, flags, flags2);
   for (let i = 0; i < backends.length; i++) {
     const id = backendIdOf(ctx, backends[i] as EndpointInfo, l4);
     // Slots carry only the backend id and rev-NAT index, as Cilium's lbmap writes them.
-    services.push({ address, dport: port, backendSlot: i + 1, proto, scope, backendId: id, count: 0, revNatIndex, flags: 0, flags2: 0 });
+    services.push(address, port, i + 1, proto, scope, id, 0, revNatIndex, 0, 0);
   }
 }
 
@@ -211,12 +218,15 @@ function addFrontend(
 ): void {
   const l4 = IPPROTO[sp.protocol];
   const proto = ctx.protocolInKey ? l4 : 0;
-  const key = `${address}:${port}:${proto}`;
-  if (ctx.seenKeys.has(key)) {
+  // address·2^16 + port < 2^48: an exact number key; the proto is a bit in its value.
+  const key = address * 65536 + port;
+  const taken = ctx.seenKeys.get(key) ?? 0;
+  const bit = PROTO_BIT[proto] ?? 0;
+  if ((taken & bit) !== 0) {
     ctx.maps.warnings.push(`${kind} ${formatIPv4(address)}:${port}/${sp.protocol} of ${sp.name} shares its map key with an earlier frontend and is left out`);
     return;
   }
-  ctx.seenKeys.add(key);
+  ctx.seenKeys.set(key, taken | bit);
   const revNatIndex = ctx.maps.revNat.length + 1;
   if (revNatIndex > 0xffff) {
     // Cilium's service IDs are 16-bit too; past them the agent cannot allocate one either.
@@ -258,13 +268,13 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
 /** The service, backend and reverse-NAT map entries for `node`. */
 export function renderEbpfMaps(model: ClusterModel, node: NodeContext, options: EbpfMapsOptions = {}): EbpfMaps {
   const state = options.proxyState ?? buildProxyState(model, node);
-  const maps: EbpfMaps = { services: [], backends: [], revNat: [], frontends: [], counts: { frontends: 0, serviceEntries: 0, backends: 0, revNat: 0 }, warnings: [] };
+  const maps: EbpfMaps = { services: new ServiceEntries(), backends: [], revNat: [], frontends: [], counts: { frontends: 0, serviceEntries: 0, backends: 0, revNat: 0 }, warnings: [] };
   const ctx: Ctx = {
     maps,
     protocolInKey: options.protocolInKey ?? false,
     nodePortIPs: (options.nodePortIPs ?? [node.nodeIP]).map((ip) => ipv4('nodePortIPs', ip)),
     backendIds: new Map(),
-    seenKeys: new Set(),
+    seenKeys: new Map(),
   };
   for (const sp of state.servicePorts) renderServicePort(ctx, state, sp);
   maps.counts = { frontends: maps.frontends.length, serviceEntries: maps.services.length, backends: maps.backends.length, revNat: maps.revNat.length };
@@ -284,23 +294,9 @@ function view(buf: Buffer): DataView {
 
 type Writer<T> = (v: DataView, off: number, e: T) => void;
 
-const writeServiceKey: Writer<ServiceEntry> = (v, off, e) => {
-  v.setUint32(off, e.address >>> 0, false);
-  v.setUint16(off + 4, e.dport, false);
-  v.setUint16(off + 6, e.backendSlot, LE);
-  v.setUint8(off + 8, e.proto);
-  v.setUint8(off + 9, e.scope);
-  v.setUint16(off + 10, 0);
-};
+const writeServiceKey: Writer<ServiceEntry> = (v, off, e) => writeLb4Key(v, off, e.address, e.dport, e.backendSlot, e.proto, e.scope);
 
-const writeServiceValue: Writer<ServiceEntry> = (v, off, e) => {
-  v.setUint32(off, e.backendId >>> 0, LE);
-  v.setUint16(off + 4, e.count, LE);
-  v.setUint16(off + 6, e.revNatIndex, LE);
-  v.setUint8(off + 8, e.flags);
-  v.setUint8(off + 9, e.flags2);
-  v.setUint16(off + 10, 0); // qcount
-};
+const writeServiceValue: Writer<ServiceEntry> = (v, off, e) => writeLb4Service(v, off, e.backendId, e.count, e.revNatIndex, e.flags, e.flags2);
 
 const writeBackendKey: Writer<BackendEntry> = (v, off, e) => v.setUint32(off, e.id, LE);
 
@@ -363,7 +359,7 @@ function pack<T>(items: readonly T[], keySize: number, valueSize: number, key: W
 /** All three maps as packed byte arrays. */
 export function encodeEbpfMaps(maps: EbpfMaps): { services: EncodedMap; backends: EncodedMap; revNat: EncodedMap } {
   return {
-    services: pack(maps.services, LB4_KEY_SIZE, LB4_SERVICE_SIZE, writeServiceKey, writeServiceValue),
+    services: { ...maps.services.packed(), keySize: LB4_KEY_SIZE, valueSize: LB4_SERVICE_SIZE },
     backends: pack(maps.backends, LB4_BACKEND_KEY_SIZE, LB4_BACKEND_SIZE, writeBackendKey, writeBackendValue),
     revNat: pack(maps.revNat, LB4_REVNAT_KEY_SIZE, LB4_REVNAT_SIZE, writeRevNatKey, writeRevNatValue),
   };
@@ -376,7 +372,7 @@ export function ebpfMapsToJSON(maps: EbpfMaps): unknown {
     ...Object.entries(SVC_FLAG2).filter(([, b]) => (flags2 & b) !== 0).map(([n]) => n),
   ];
   return {
-    services: maps.services.map((e) => ({
+    services: maps.services.slice().map((e) => ({
       key: { address: formatIPv4(e.address), dport: e.dport, backend_slot: e.backendSlot, proto: e.proto, scope: e.scope },
       value:
         e.backendSlot === 0

@@ -39,14 +39,14 @@ export function renderEbpf(model: ClusterModel, node: NodeContext, options: Ebpf
   let at = 0;
   for (let i = 0; i < maps.frontends.length; i++) {
     entryStart[i] = at;
-    while (at < maps.services.length && maps.services[at]!.revNatIndex === i + 1) at++;
+    while (at < maps.services.length && maps.services.revNatIndexAt(at) === i + 1) at++;
   }
   entryStart[maps.frontends.length] = at;
   if (at !== maps.services.length) throw new Error('service map entries are not grouped by frontend in rev-NAT order');
   const frontendIndex = new Map<string, number>();
   for (let i = 0; i < maps.frontends.length; i++) {
-    const first = maps.services[entryStart[i]!];
-    if (first) frontendIndex.set(frontendKey(first), i);
+    const start = entryStart[i]!;
+    if (start < entryStart[i + 1]!) frontendIndex.set(frontendKey(maps.services.at(start)), i);
   }
   return { maps, byService, entryStart, frontendIndex };
 }

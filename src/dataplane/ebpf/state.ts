@@ -64,7 +64,11 @@ export class LoadedState {
       this.keyOf[b.id] = n;
     }
     this.refs = new Uint32Array(program.maps.backends.length + 2);
-    for (const e of program.maps.services) if (e.backendSlot > 0) this.refs[e.backendId]!++;
+    const { services } = program.maps;
+    for (let i = 0; i < services.length; i++) {
+      const id = services.slotBackendIdAt(i);
+      if (id > 0) this.refs[id]!++;
+    }
     this.nextId = program.maps.backends.length + 1;
     this.nextRevNat = program.maps.frontends.length + 1;
   }

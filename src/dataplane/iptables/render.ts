@@ -13,7 +13,7 @@ import type { ClusterModel, NodeContext } from '../../model/types.js';
 import type { CanonicalCIDRv4 } from '../../model/ip.js';
 import { cidrContainsText, parseCIDRv4Sloppy } from '../../model/ip.js';
 import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
-import { buildProxyState, categorizeEndpoints, endpointsOf, masqueradeMarkFor, ServicePortMemo } from '../proxy/index.js';
+import { buildProxyState, categorizeEndpoints, endpointChainHash, endpointsOf, masqueradeMarkFor, servicePortChainHash, ServicePortMemo } from '../proxy/index.js';
 import { joinLines } from '../lines.js';
 import type { IptablesFragments, IptablesJump, IptablesProgram, IptablesRenderOptions, ServicePortFragment, TableCounts } from './types.js';
 
@@ -392,7 +392,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo, out
   const natRules = out.natOwn;
   const name = sp.name;
   const proto = sp.protocolLower;
-  const hash = sp.hash;
+  const hash = servicePortChainHash(sp);
   const clusterPolicyChain = `KUBE-SVC-${hash}`;
   const localPolicyChain = `KUBE-SVL-${hash}`;
   const externalTrafficChain = `KUBE-EXT-${hash}`;
@@ -565,7 +565,7 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo, out
     natRules.push(`-A ${fwChain} -m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
 
-  const sepName = (ep: EndpointInfo): string => `KUBE-SEP-${ep.chainHash}`;
+  const sepName = (ep: EndpointInfo): string => `KUBE-SEP-${endpointChainHash(sp, ep)}`;
 
   if (usesClusterPolicyChain) {
     natChains.push(chainLine(clusterPolicyChain));

@@ -15,6 +15,7 @@
 import type { ProxyState, ServicePortInfo } from '../proxy/index.js';
 import { serviceKey } from '../proxy/changes.js';
 import { endpointsOf } from '../proxy/state.js';
+import { endpointChainHash, servicePortChainHash } from '../proxy/chainhash.js';
 import { payloadFromFragments } from './render.js';
 import type { IptablesProgram } from './types.js';
 
@@ -22,8 +23,9 @@ const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP)-/;
 
 /** The per-Service nat chains of one service port: its policy/external/firewall chains and one per endpoint. */
 export function serviceChainsOf(state: ProxyState, sp: ServicePortInfo): string[] {
-  const chains = [`KUBE-SVC-${sp.hash}`, `KUBE-SVL-${sp.hash}`, `KUBE-EXT-${sp.hash}`, `KUBE-FW-${sp.hash}`];
-  for (const ep of endpointsOf(state, sp)) chains.push(`KUBE-SEP-${ep.chainHash}`);
+  const hash = servicePortChainHash(sp);
+  const chains = [`KUBE-SVC-${hash}`, `KUBE-SVL-${hash}`, `KUBE-EXT-${hash}`, `KUBE-FW-${hash}`];
+  for (const ep of endpointsOf(state, sp)) chains.push(`KUBE-SEP-${endpointChainHash(sp, ep)}`);
   return chains;
 }
 

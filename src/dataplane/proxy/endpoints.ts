@@ -2,21 +2,22 @@
 // EndpointSliceCache merges them for a single-family (IPv4) proxier.
 
 import type { Endpoint, EndpointSlice } from '../../model/types.js';
-import { endpointHash } from './hash.js';
-import { normalizeIPv4 } from '../../model/ip.js';
-import { endpointsKey, protocolLower, servicePortNameString } from './serviceports.js';
+import { formatIPv4, parseIPv4, parseIPv4Sloppy } from '../../model/ip.js';
+import { endpointsKey, servicePortNameString } from './serviceports.js';
 import type { EndpointInfo } from './types.js';
 
 /**
- * What an endpoint is independent of the service port it serves: one per
- * discovery Endpoint object and port. Generated models share one endpoint
- * list between many slices, so these (and their "ip:port" strings) are built
- * once per shared list rather than once per service port.
+ * One discovery Endpoint object and port, as an EndpointInfo. It does not
+ * depend on the service port, so generated models, which share one endpoint
+ * list between many slices, share these (and their "ip:port" strings) too:
+ * at 500k endpoints, per-service-port records were most of the garbage
+ * buildProxyState made.
  */
-class EndpointCore {
+class EndpointCore implements EndpointInfo {
   #endpoint: string | undefined;
   constructor(
     readonly ip: string,
+    readonly ipv4: number,
     readonly port: number,
     readonly isLocal: boolean,
     readonly ready: boolean,
@@ -32,78 +33,19 @@ class EndpointCore {
   }
 }
 
-/** The service port an endpoint record belongs to (shared by all its records). */
-interface PortGroup {
-  readonly servicePortName: string;
-  readonly protocolLower: string;
-}
-
-/**
- * EndpointInfo of one service port: a shared core plus the port, with the
- * chain hash computed on first read (not every backend needs it). Three
- * fields instead of a dozen: at 500k endpoints the per-record size and the
- * per-record strings were most of the garbage buildProxyState made.
- */
-class EndpointRecord implements EndpointInfo {
-  #chainHash: string | undefined;
-  constructor(
-    private readonly core: EndpointCore,
-    private readonly group: PortGroup,
-  ) {}
-
-  get ip(): string {
-    return this.core.ip;
-  }
-  get port(): number {
-    return this.core.port;
-  }
-  get endpoint(): string {
-    return this.core.endpoint;
-  }
-  get isLocal(): boolean {
-    return this.core.isLocal;
-  }
-  get ready(): boolean {
-    return this.core.ready;
-  }
-  get serving(): boolean {
-    return this.core.serving;
-  }
-  get terminating(): boolean {
-    return this.core.terminating;
-  }
-  get zoneHints(): ReadonlySet<string> | null {
-    return this.core.zoneHints;
-  }
-  get nodeHints(): ReadonlySet<string> | null {
-    return this.core.nodeHints;
-  }
-  get servicePortName(): string {
-    return this.group.servicePortName;
-  }
-
-  get chainHash(): string {
-    this.#chainHash ??= endpointHash(this.group.servicePortName, this.group.protocolLower, this.core.endpoint);
-    return this.#chainHash;
-  }
-}
-
 function hintSet(values: readonly string[] | undefined): ReadonlySet<string> | null {
   return values !== undefined && values.length > 0 ? new Set(values) : null;
 }
 
+/** Per endpoint list object, per port: its endpoints (see coresOf). */
+type CoreCache = Map<readonly Endpoint[], Map<number, readonly EndpointCore[]>>;
+
 /**
- * Cores of one endpoint list for one port (null where the address is dropped),
- * built once per distinct list object: slices that share their endpoints
- * array (generated models do) share the cores too.
+ * The endpoints of one endpoint list for one port, unparsable addresses
+ * dropped, built once per distinct list object: slices that share their
+ * endpoints array (generated models do) share the result too. Never mutated.
  */
-function coresOf(
-  cache: Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>,
-  endpoints: readonly Endpoint[],
-  port: number,
-  nodeName: string,
-  nodeHintsOn: boolean,
-): (EndpointCore | null)[] {
+function coresOf(cache: CoreCache, endpoints: readonly Endpoint[], port: number, nodeName: string, nodeHintsOn: boolean): readonly EndpointCore[] {
   let byPort = cache.get(endpoints);
   if (byPort === undefined) {
     byPort = new Map();
@@ -111,28 +53,46 @@ function coresOf(
   }
   let cores = byPort.get(port);
   if (cores !== undefined) return cores;
-  cores = new Array<EndpointCore | null>(endpoints.length);
-  for (let i = 0; i < endpoints.length; i++) {
-    const ep = endpoints[i] as Endpoint;
+  const out: EndpointCore[] = [];
+  for (const ep of endpoints) {
     const first = ep.addresses[0];
     // Upstream would render Go's "<nil>" for an unparsable address; we drop it instead.
-    const ip = first === undefined ? undefined : normalizeIPv4(first);
-    cores[i] =
-      ip === undefined
-        ? null
-        : new EndpointCore(
-            ip,
-            port,
-            nodeName !== '' && ep.nodeName === nodeName,
-            ep.conditions.ready,
-            ep.conditions.serving,
-            ep.conditions.terminating,
-            hintSet(ep.zoneHints),
-            nodeHintsOn ? hintSet(ep.nodeHints) : null,
-          );
+    if (first === undefined) continue;
+    // Canonical text is the common case: one parse, and the text is kept as it is.
+    const strict = parseIPv4(first);
+    const value = strict ?? parseIPv4Sloppy(first);
+    if (value === undefined) continue;
+    out.push(
+      new EndpointCore(
+        strict !== undefined ? first : formatIPv4(value),
+        value,
+        port,
+        nodeName !== '' && ep.nodeName === nodeName,
+        ep.conditions.ready,
+        ep.conditions.serving,
+        ep.conditions.terminating,
+        hintSet(ep.zoneHints),
+        nodeHintsOn ? hintSet(ep.nodeHints) : null,
+      ),
+    );
   }
-  byPort.set(port, cores);
-  return cores;
+  byPort.set(port, out);
+  return out;
+}
+
+/**
+ * Per list from coresOf, that list sorted and de-duplicated (the list itself
+ * when it already is): computed once, not once per slice sharing the list.
+ */
+const sortedLists = new WeakMap<readonly EndpointCore[], readonly EndpointCore[]>();
+
+function sortedUnique(cores: readonly EndpointCore[]): readonly EndpointCore[] {
+  let sorted = sortedLists.get(cores);
+  if (sorted === undefined) {
+    sorted = isStrictlySorted(cores) ? cores : mergeCopy([cores]);
+    sortedLists.set(cores, sorted);
+  }
+  return sorted;
 }
 
 /** Options for building the endpoints map. */
@@ -142,45 +102,63 @@ export interface EndpointsMapOptions {
 }
 
 /**
+ * One key's endpoints from the endpoint lists of its slice ports, in slice
+ * order: sorted by "ip:port" and de-duplicated. A single list (the usual
+ * case: one slice per port) gives a list shared with every other key over
+ * the same list, never copied again.
+ */
+function mergeSources(sources: readonly (readonly EndpointCore[])[]): readonly EndpointCore[] {
+  const only = sources.length === 1 ? sources[0] : undefined;
+  return only !== undefined ? sortedUnique(only) : mergeCopy(sources);
+}
+
+function mergeCopy(sources: readonly (readonly EndpointCore[])[]): EndpointCore[] {
+  const list: EndpointCore[] = [];
+  for (const src of sources) for (const ep of src) list.push(ep);
+  // Stable sort keeps arrival order among duplicates, which dedupe() relies on.
+  if (!isSorted(list)) list.sort(compareEndpoints);
+  return dedupe(list);
+}
+
+/**
  * Endpoints of every service port found in IPv4 EndpointSlices, keyed like
  * ServicePortInfo.key. Within a key, endpoints are de-duplicated by "ip:port"
  * (a non-terminating copy wins over a terminating one, as upstream) and sorted
  * by that string, so "10.0.0.10:80" sorts before "10.0.0.2:80" exactly as Go's
- * string sort does.
+ * string sort does. Lists may be shared between keys: never mutate them.
  */
 export function buildEndpointsMap(
   slices: readonly EndpointSlice[],
   nodeName: string,
   opts: EndpointsMapOptions,
-): Map<string, EndpointInfo[]> {
-  // Collect per key in arrival order, then sort and de-duplicate neighbours:
-  // cheaper than a Map per service port at 500k endpoints.
-  const lists = new Map<string, EndpointRecord[]>();
-  const coreCache = new Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>();
+): Map<string, readonly EndpointInfo[]> {
+  // Per key its first slice port's list; keys fed by more slice ports (a
+  // Service with several slices) collect all of theirs in `more`. One map
+  // entry per key, overwritten in place with the merged list at the end.
+  const out = new Map<string, readonly EndpointCore[]>();
+  const more = new Map<string, (readonly EndpointCore[])[]>();
+  const coreCache: CoreCache = new Map();
   for (const slice of slices) {
     // The IPv4 proxier only subscribes to IPv4 slices; FQDN slices are never proxied.
     if (slice.addressType !== 'IPv4' || slice.serviceName === '') continue;
     for (const port of slice.ports) {
       if (port.port === 0) continue;
-      const spName = servicePortNameString(slice.namespace, slice.serviceName, port.name);
-      const proto = protocolLower(port.protocol);
-      const key = endpointsKey(spName, port.protocol);
-      let list = lists.get(key);
-      if (list === undefined) {
-        list = [];
-        lists.set(key, list);
-      }
-      const group: PortGroup = { servicePortName: spName, protocolLower: proto };
+      const key = endpointsKey(servicePortNameString(slice.namespace, slice.serviceName, port.name), port.protocol);
       const cores = coresOf(coreCache, slice.endpoints, port.port, nodeName, opts.preferSameTrafficDistribution);
-      for (const core of cores) if (core !== null) list.push(new EndpointRecord(core, group));
+      const first = out.get(key);
+      if (first === undefined) out.set(key, cores);
+      else {
+        const sources = more.get(key);
+        if (sources === undefined) more.set(key, [first, cores]);
+        else sources.push(cores);
+      }
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  for (const [key, list] of lists) {
-    if (list.length === 0) continue;
-    // Stable sort keeps arrival order among duplicates, which dedupe() relies on.
-    if (!isSorted(list)) list.sort(compareEndpoints);
-    out.set(key, dedupe(list));
+  for (const [key, list] of out) {
+    const sources = more.get(key);
+    const merged = sources !== undefined ? mergeCopy(sources) : sortedUnique(list);
+    if (merged.length === 0) out.delete(key);
+    else if (merged !== list) out.set(key, merged);
   }
   return out;
 }
@@ -214,15 +192,22 @@ function isSorted(list: readonly EndpointInfo[]): boolean {
   return true;
 }
 
+function isStrictlySorted(list: readonly EndpointInfo[]): boolean {
+  for (let i = 1; i < list.length; i++) {
+    if (compareEndpoints(list[i - 1] as EndpointInfo, list[i] as EndpointInfo) >= 0) return false;
+  }
+  return true;
+}
+
 /**
  * Collapse equal "ip:port" neighbours the way upstream's set insertion does:
  * the first copy is kept unless a later copy is not terminating, which replaces it.
  */
-function dedupe(sorted: EndpointRecord[]): EndpointRecord[] {
+function dedupe(sorted: EndpointCore[]): EndpointCore[] {
   let w = 0;
   for (let r = 0; r < sorted.length; r++) {
-    const ep = sorted[r] as EndpointRecord;
-    const prev = w > 0 ? (sorted[w - 1] as EndpointRecord) : undefined;
+    const ep = sorted[r] as EndpointCore;
+    const prev = w > 0 ? (sorted[w - 1] as EndpointCore) : undefined;
     if (prev !== undefined && prev.ip === ep.ip && prev.port === ep.port) {
       if (!ep.terminating) sorted[w - 1] = ep;
     } else {
@@ -233,15 +218,15 @@ function dedupe(sorted: EndpointRecord[]): EndpointRecord[] {
   return sorted;
 }
 
-/** One slice port's records and the key they belong to. */
+/** One slice port's endpoints and the key they belong to. */
 interface SlicePort {
   readonly key: string;
-  readonly records: readonly EndpointRecord[];
+  readonly endpoints: readonly EndpointCore[];
 }
 
 /**
  * What buildEndpointsMapMemo keeps between builds: per EndpointSlice object
- * its ports' records, and per key the slice ports its list came from and
+ * its ports' endpoints, and per key the slice ports its list came from and
  * the list. Slices must not be mutated in place once seen (models replace
  * the objects they change, as delta.ts does).
  */
@@ -249,21 +234,18 @@ export interface EndpointsMemo {
   readonly nodeName: string;
   readonly preferSameTrafficDistribution: boolean;
   readonly slicePorts: WeakMap<EndpointSlice, readonly (SlicePort | null)[]>;
-  last: Map<string, { readonly sources: readonly SlicePort[]; readonly list: EndpointRecord[] }>;
+  last: Map<string, { readonly sources: readonly SlicePort[]; readonly list: readonly EndpointCore[] }>;
 }
 
 export function newEndpointsMemo(nodeName: string, opts: EndpointsMapOptions): EndpointsMemo {
   return { nodeName, preferSameTrafficDistribution: opts.preferSameTrafficDistribution, slicePorts: new WeakMap(), last: new Map() };
 }
 
-function slicePortsOf(slice: EndpointSlice, nodeName: string, nodeHintsOn: boolean, coreCache: Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>): (SlicePort | null)[] {
+function slicePortsOf(slice: EndpointSlice, nodeName: string, nodeHintsOn: boolean, coreCache: CoreCache): (SlicePort | null)[] {
   return slice.ports.map((port) => {
     if (port.port === 0) return null;
-    const spName = servicePortNameString(slice.namespace, slice.serviceName, port.name);
-    const group: PortGroup = { servicePortName: spName, protocolLower: protocolLower(port.protocol) };
-    const records: EndpointRecord[] = [];
-    for (const core of coresOf(coreCache, slice.endpoints, port.port, nodeName, nodeHintsOn)) if (core !== null) records.push(new EndpointRecord(core, group));
-    return { key: endpointsKey(spName, port.protocol), records };
+    const key = endpointsKey(servicePortNameString(slice.namespace, slice.serviceName, port.name), port.protocol);
+    return { key, endpoints: coresOf(coreCache, slice.endpoints, port.port, nodeName, nodeHintsOn) };
   });
 }
 
@@ -275,14 +257,14 @@ function sameSources(a: readonly SlicePort[], b: readonly SlicePort[]): boolean 
 
 /**
  * buildEndpointsMap that reuses `memo`: slices seen before keep their
- * records (and the chain hashes cached on them), and a key whose list comes
- * from the same slice ports as last time keeps its sorted list, so a build
- * after a small change costs little more than a walk over the slices.
+ * endpoint objects (and so the chain hashes cached for them), and a key whose
+ * list comes from the same slice ports as last time keeps its sorted list, so
+ * a build after a small change costs little more than a walk over the slices.
  * Same result as buildEndpointsMap for the same inputs.
  */
-export function buildEndpointsMapMemo(slices: readonly EndpointSlice[], memo: EndpointsMemo): Map<string, EndpointInfo[]> {
+export function buildEndpointsMapMemo(slices: readonly EndpointSlice[], memo: EndpointsMemo): Map<string, readonly EndpointInfo[]> {
   const sourcesByKey = new Map<string, SlicePort[]>();
-  const coreCache = new Map<readonly Endpoint[], Map<number, (EndpointCore | null)[]>>();
+  const coreCache: CoreCache = new Map();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' || slice.serviceName === '') continue;
     let ports = memo.slicePorts.get(slice);
@@ -297,19 +279,11 @@ export function buildEndpointsMapMemo(slices: readonly EndpointSlice[], memo: En
       else list.push(sp);
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  const last = new Map<string, { sources: readonly SlicePort[]; list: EndpointRecord[] }>();
+  const out = new Map<string, readonly EndpointInfo[]>();
+  const last = new Map<string, { sources: readonly SlicePort[]; list: readonly EndpointCore[] }>();
   for (const [key, sources] of sourcesByKey) {
     const before = memo.last.get(key);
-    let list: EndpointRecord[];
-    if (before !== undefined && sameSources(before.sources, sources)) {
-      list = before.list;
-    } else {
-      list = [];
-      for (const sp of sources) for (const r of sp.records) list.push(r);
-      if (!isSorted(list)) list.sort(compareEndpoints);
-      list = dedupe(list);
-    }
+    const list = before !== undefined && sameSources(before.sources, sources) ? before.list : mergeSources(sources.map((sp) => sp.endpoints));
     last.set(key, { sources, list });
     if (list.length > 0) out.set(key, list);
   }

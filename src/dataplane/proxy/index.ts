@@ -11,6 +11,7 @@ export type {
   ServicePortInfo,
 } from './types.js';
 export { base32Prefix, clearHashCache, endpointHash, portProtoHash, sha256Base32 } from './hash.js';
+export { endpointChainHash, servicePortChainHash } from './chainhash.js';
 export {
   endpointsKey,
   ipv4ClusterIP,

@@ -2,7 +2,6 @@
 // for a single-family (IPv4) proxier.
 
 import type { Protocol, Service } from '../../model/types.js';
-import { portProtoHash } from './hash.js';
 import type { CanonicalCIDRv4 } from '../../model/ip.js';
 import { looksIPv6, normalizeIPv4, parseCIDRv4Sloppy } from '../../model/ip.js';
 import type { ProtocolLower, ServicePortInfo } from './types.js';
@@ -49,7 +48,12 @@ export function shouldSkipService(svc: Service): boolean {
   return svc.type === 'ExternalName';
 }
 
-function ipv4List(values: readonly string[]): string[] {
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_CIDRS: readonly CanonicalCIDRv4[] = Object.freeze([]);
+
+// Most Services have no external IPs, LoadBalancer IPs or source ranges: they share one empty list.
+function ipv4List(values: readonly string[]): readonly string[] {
+  if (values.length === 0) return NO_STRINGS;
   const out: string[] = [];
   for (const v of values) {
     const ip = normalizeIPv4(v.trim());
@@ -58,7 +62,8 @@ function ipv4List(values: readonly string[]): string[] {
   return out;
 }
 
-function cidrList(values: readonly string[]): CanonicalCIDRv4[] {
+function cidrList(values: readonly string[]): readonly CanonicalCIDRv4[] {
+  if (values.length === 0) return NO_CIDRS;
   const out: CanonicalCIDRv4[] = [];
   for (const v of values) {
     const c = parseCIDRv4Sloppy(v);
@@ -96,7 +101,7 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
 
   // Per-service values are shared by all its ports.
   const externalIPs = ipv4List(svc.externalIPs);
-  const loadBalancerVIPs = ipv4List(svc.loadBalancerIngressIPs.filter((ip) => ip !== ''));
+  const loadBalancerVIPs = svc.loadBalancerIngressIPs.length === 0 ? NO_STRINGS : ipv4List(svc.loadBalancerIngressIPs.filter((ip) => ip !== ''));
   const sourceRanges = cidrList(svc.loadBalancerSourceRanges);
   const etpLocal = externalPolicyLocal(svc);
   const itpLocal = svc.internalTrafficPolicy === 'Local';
@@ -129,7 +134,6 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
       externallyAccessible,
       usesClusterEndpoints: !itpLocal || externallyAccessible,
       usesLocalEndpoints: itpLocal || (etpLocal && externallyAccessible),
-      hash: portProtoHash(name, LOWER[p.protocol]),
       key: endpointsKey(name, p.protocol),
       service: svc,
       serviceKey,

@@ -43,8 +43,6 @@ export interface ServicePortInfo {
   readonly usesClusterEndpoints: boolean;
   /** Ever routes to endpoints under "Local" policy (needs KUBE-SVL-). */
   readonly usesLocalEndpoints: boolean;
-  /** portProtoHash(name, protocolLower): the 16-character suffix of KUBE-SVC-/SVL-/EXT-/FW- chains. */
-  readonly hash: string;
   /** Key into ProxyState.endpoints: name + "/" + protocol (kube-proxy keys endpoints by name and protocol). */
   readonly key: string;
   /** The Service this port came from. */
@@ -53,10 +51,17 @@ export interface ServicePortInfo {
   readonly serviceKey: string;
 }
 
-/** One endpoint of a service port: kube-proxy's BaseEndpointInfo. */
+/**
+ * One endpoint of a service port: kube-proxy's BaseEndpointInfo. It does not
+ * know its service port, so service ports whose slices share one endpoint
+ * list share these objects too (the KUBE-SEP- hash, which depends on the port,
+ * is endpointChainHash in chainhash.ts).
+ */
 export interface EndpointInfo {
   /** Canonical IP text (first address of the discovery Endpoint). */
   readonly ip: string;
+  /** The same IP as a uint32 host value (what an eBPF map stores), parsed once. */
+  readonly ipv4: number;
   readonly port: number;
   /** "ip:port", BaseEndpointInfo.String(); the unit of de-duplication and sorting. */
   readonly endpoint: string;
@@ -69,13 +74,6 @@ export interface EndpointInfo {
   readonly zoneHints: ReadonlySet<string> | null;
   /** Node hints, or null when the endpoint has none (or PreferSameTrafficDistribution is off). */
   readonly nodeHints: ReadonlySet<string> | null;
-  /** ServicePortName string of the service port this endpoint belongs to. */
-  readonly servicePortName: string;
-  /**
-   * endpointHash(servicePortName, protocolLower, endpoint): the 16-character
-   * suffix of the KUBE-SEP- chain. Computed on first read and cached on the object.
-   */
-  readonly chainHash: string;
 }
 
 /** The node-side inputs to topology decisions. */

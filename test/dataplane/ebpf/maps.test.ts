@@ -19,6 +19,7 @@ import {
   SVC_FLAG,
   SVC_FLAG2,
 } from '../../../src/dataplane/ebpf/maps.js';
+import { ServiceEntries } from '../../../src/dataplane/ebpf/table.js';
 import { formatIPv4, parseIPv4 } from '../../../src/model/ip.js';
 import { generateCluster } from '../../../src/model/index.js';
 import type { ClusterModel } from '../../../src/model/types.js';
@@ -26,9 +27,10 @@ import { TEST_NODE, ep, overallModel, port, slice, svc, tcpSlice } from '../help
 
 const ip = (s: string): number => parseIPv4(s) ?? -1;
 const frontend = (m: EbpfMaps, addr: string, p: number, scope = 0): ServiceEntry | undefined =>
-  m.services.find((e) => e.address === ip(addr) && e.dport === p && e.backendSlot === 0 && e.scope === scope);
+  m.services.slice().find((e) => e.address === ip(addr) && e.dport === p && e.backendSlot === 0 && e.scope === scope);
 const slotsOf = (m: EbpfMaps, addr: string, p: number, scope = 0): string[] =>
   m.services
+    .slice()
     .filter((e) => e.address === ip(addr) && e.dport === p && e.backendSlot > 0 && e.scope === scope)
     .sort((a, b) => a.backendSlot - b.backendSlot)
     .map((e) => {
@@ -107,7 +109,7 @@ describe('details', () => {
 
   it('keeps both with protocolInKey, with IPPROTO numbers in the key and separate backends', () => {
     const m = renderEbpfMaps(tcpAndUdp, TEST_NODE, { protocolInKey: true });
-    expect(m.services.filter((e) => e.backendSlot === 0).map((e) => e.proto)).toEqual([6, 17]);
+    expect(m.services.slice().filter((e) => e.backendSlot === 0).map((e) => e.proto)).toEqual([6, 17]);
     expect(m.backends.map((b) => b.proto)).toEqual([6, 17]);
     expect(m.warnings).toEqual([]);
   });
@@ -163,7 +165,29 @@ describe('encoding', () => {
     expect(enc.revNat.values.length).toBe(m.revNat.length * LB4_REVNAT_SIZE);
     // Entry i of the packed keys is the encoding of entry i.
     const i = 5;
-    expect(enc.services.keys.subarray(i * LB4_KEY_SIZE, (i + 1) * LB4_KEY_SIZE)).toEqual(encodeServiceKey(m.services[i] as ServiceEntry));
+    expect(enc.services.keys.subarray(i * LB4_KEY_SIZE, (i + 1) * LB4_KEY_SIZE)).toEqual(encodeServiceKey(m.services.at(i)));
+  });
+
+  it('holds service entries packed: what at() decodes is what was pushed, and the bytes are the single-entry encoding', () => {
+    const t = new ServiceEntries();
+    const entries: ServiceEntry[] = [];
+    // Past the initial capacity, so the table has grown (and copied) at least once.
+    for (let i = 0; i < 200; i++) {
+      const e: ServiceEntry = { address: ip('10.0.0.1') + i, dport: 80 + (i % 3), backendSlot: i % 11, proto: i % 2 === 0 ? 6 : 17, scope: i % 2, backendId: 70000 + i, count: i % 11 === 0 ? 10 : 0, revNatIndex: 1 + Math.floor(i / 11), flags: i % 256, flags2: 32 };
+      entries.push(e);
+      t.push(e.address, e.dport, e.backendSlot, e.proto, e.scope, e.backendId, e.count, e.revNatIndex, e.flags, e.flags2);
+    }
+    expect(t.length).toBe(200);
+    expect(t.slice()).toEqual(entries);
+    expect([...t]).toEqual(entries);
+    expect(t.revNatIndexAt(150)).toBe(entries[150]?.revNatIndex);
+    expect(t.slotBackendIdAt(11)).toBe(0);
+    expect(t.slotBackendIdAt(12)).toBe(70012);
+    expect(() => t.at(200)).toThrow(RangeError);
+    const { keys, values, count } = t.packed();
+    expect(count).toBe(200);
+    expect(keys).toEqual(Buffer.concat(entries.map((e) => encodeServiceKey(e))));
+    expect(values).toEqual(Buffer.concat(entries.map((e) => encodeServiceValue(e))));
   });
 
   it('matches the sizes asserted in bpf/kscale_lb_maps.h', () => {

@@ -5,14 +5,16 @@ import {
   buildProxyState,
   categorizeEndpoints,
   compareEndpoints,
+  endpointChainHash,
   endpointHash,
   endpointsOf,
   portProtoHash,
+  servicePortChainHash,
   servicePortNameString,
   servicePortsOf,
 } from '../../../src/dataplane/proxy/index.js';
 import type { EndpointInfo, ProxyNode, ServicePortInfo } from '../../../src/dataplane/proxy/index.js';
-import { parseCIDRv4Sloppy } from '../../../src/model/ip.js';
+import { parseCIDRv4Sloppy, parseIPv4 } from '../../../src/model/ip.js';
 import { DEFAULT_NODE_CONTEXT } from '../../../src/model/types.js';
 import type { NodeContext } from '../../../src/model/types.js';
 import { ep, port, slice, svc } from '../helpers.js';
@@ -145,6 +147,7 @@ function epi(endpoint: string, patch: Partial<EndpointInfo> = {}): EndpointInfo 
   const [ip = '', p = '0'] = endpoint.split(':');
   return {
     ip,
+    ipv4: parseIPv4(ip) ?? 0,
     port: Number(p),
     endpoint,
     isLocal: false,
@@ -153,8 +156,6 @@ function epi(endpoint: string, patch: Partial<EndpointInfo> = {}): EndpointInfo 
     terminating: false,
     zoneHints: null,
     nodeHints: null,
-    servicePortName: 'ns/s:p',
-    chainHash: '',
     ...patch,
   };
 }
@@ -255,7 +256,7 @@ describe('cidr parsing', () => {
 });
 
 describe('proxy state details', () => {
-  it('caches the KUBE-SEP hash on each endpoint, matching endpointHash', () => {
+  it('computes the KUBE-SVC and KUBE-SEP hashes as upstream, once per service port and endpoint', () => {
     const state = buildProxyState(
       {
         services: [svc('ns1', 'svc1', { clusterIP: '172.30.0.41', ports: [port('p80', 80)] })],
@@ -265,9 +266,30 @@ describe('proxy state details', () => {
     );
     const [sp] = state.servicePorts;
     const [e] = sp === undefined ? [] : endpointsOf(state, sp);
-    expect(sp?.hash).toBe('XPGD46QRK7WJZT7O');
-    expect(e?.chainHash).toBe('SXIVWICOYRO3J4NJ');
-    expect(e?.chainHash).toBe(endpointHash('ns1/svc1:p80', 'tcp', '10.180.0.1:80'));
+    if (sp === undefined || e === undefined) throw new Error('no service port or endpoint');
+    expect(servicePortChainHash(sp)).toBe('XPGD46QRK7WJZT7O');
+    expect(endpointChainHash(sp, e)).toBe('SXIVWICOYRO3J4NJ');
+    expect(endpointChainHash(sp, e)).toBe(endpointHash('ns1/svc1:p80', 'tcp', '10.180.0.1:80'));
+  });
+
+  it('hashes a shared endpoint object per service port: two Services over one endpoint list get different KUBE-SEP chains', () => {
+    const eps = [ep('10.180.0.1'), ep('10.180.0.2')];
+    const p80 = [{ name: 'p80', protocol: 'TCP' as const, port: 80 }];
+    const state = buildProxyState(
+      {
+        services: [svc('ns1', 'a', { clusterIP: '172.30.0.41', ports: [port('p80', 80)] }), svc('ns1', 'b', { clusterIP: '172.30.0.42', ports: [port('p80', 80)] })],
+        // One array in both slices, as the kube-proxy-scale generator shares it.
+        endpointSlices: [slice('ns1', 'a', 1, eps, p80), slice('ns1', 'b', 1, eps, p80)],
+      },
+      NODE,
+    );
+    const [a, b] = state.servicePorts;
+    if (a === undefined || b === undefined) throw new Error('two service ports expected');
+    const ea = endpointsOf(state, a);
+    const eb = endpointsOf(state, b);
+    expect(ea).toBe(eb);
+    expect(ea.map((e) => endpointChainHash(a, e))).toEqual(['10.180.0.1:80', '10.180.0.2:80'].map((x) => endpointHash('ns1/a:p80', 'tcp', x)));
+    expect(eb.map((e) => endpointChainHash(b, e))).toEqual(['10.180.0.1:80', '10.180.0.2:80'].map((x) => endpointHash('ns1/b:p80', 'tcp', x)));
   });
 
   it('lets a later non-terminating copy replace a terminating one', () => {
