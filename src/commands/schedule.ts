@@ -142,6 +142,8 @@ export const scheduleCommand: Command = {
       podsPerSecond: Math.round(r.podsPerSecond), latencyMs: r.latency ? { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max } : null,
       topReasons: Object.fromEntries(r.topReasons), firstUnschedulable: r.result.unschedulable[0]?.message ?? null,
       rescored: r.result.rescored, buildMs: Math.round(run.buildMs), peakRssBytes: rssBytes,
+      // The plugin-time sampler's own time, left out of elapsedMs and the latencies.
+      pluginSamplingMs: Math.round(r.result.samplingMs),
       // Sampled (one cycle in `every`): fraction of the filter + score time per plugin.
       pluginTimeShare: r.pluginTimeShare
         ? { sampledCycles: r.pluginTimeShare.sampledCycles, every: r.pluginTimeShare.every, share: Object.fromEntries(Object.entries(r.pluginTimeShare.share).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) }

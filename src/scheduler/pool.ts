@@ -29,13 +29,17 @@
 // form a prefix of the order.
 //
 // Going parallel, per cycle (a choice that changes who computes, never what):
-// with every node to score (numToFind ≥ nodes) the helpers are woken at once;
-// otherwise the main thread filters chunks alone and wakes them only after it
-// has examined SOLO_NODES positions without finding numToFind feasible nodes.
-// With the adaptive percentage at 5,000 nodes (500 to find, about 550 to
-// examine) a wake-up and rendezvous would cost more than the work it shares,
-// so the usual cycle stays on one thread; pods that few nodes fit (node
-// selectors, tolerations) still get the helpers.
+// with every node to score (numToFind ≥ nodes) the helpers are woken at once.
+// Below that (the adaptive percentage: at 5,000 nodes, 500 to find in about
+// 550 examined) a cycle runs on the main thread alone over one shard of every
+// node, exactly the reference path's cycle (SingleShard): on the 2-vCPU VMs
+// measured, any rendezvous cost more than it shared. Waking the helpers for
+// the pods few nodes fit (after 1,024 positions examined alone) ran the
+// mixed workload at 0.64–0.86× one worker, as the futex wake-ups and the
+// spinning helper took the main thread's time; one shard alone instead runs
+// at one worker's speed. With `soloNodes` given, the pool still does that:
+// the main thread filters chunks alone, and wakes the helpers once it has
+// examined soloNodes positions without finding numToFind feasible nodes.
 //
 // Helpers wait for the next phase spinning, then asleep in Atomics.wait; the
 // spin budget adapts (worker.ts SpinBudget): with a core per thread they never
@@ -55,7 +59,7 @@ import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import type { Cycle, ShardBuf, ShardRange } from './framework.js';
 import { clearShard, decide, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
-import { CycleRecorder } from './scheduler.js';
+import { CycleRecorder, SingleShard } from './scheduler.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
 import {
@@ -79,8 +83,6 @@ const SPIN_MS = 0.3;
  * setup stay a few percent of the work (measured: see bench/suites/scheduler.ts).
  */
 export const CHUNK_NODES = 256;
-/** Below 100%, the main thread examines this many positions alone before it wakes the helpers. */
-export const SOLO_NODES = 1024;
 /**
  * How long the main thread waits for a chunk another thread claimed before it
  * filters the chunk itself: several times a chunk's pass (a few µs at 256
@@ -91,7 +93,11 @@ export const RESCUE_AFTER_MS = 0.04;
 export interface PoolOptions {
   /** Positions per chunk (default CHUNK_NODES). */
   chunkNodes?: number;
-  /** Positions the main thread examines alone below 100% (default SOLO_NODES). */
+  /**
+   * Below 100%: the main thread filters chunks alone and wakes the helpers
+   * after this many positions. Unset: such cycles run over one shard on the
+   * main thread and never wake the helpers (see the header).
+   */
   soloNodes?: number;
   /** How long to wait for a claimed chunk before filtering it on the main thread (default RESCUE_AFTER_MS). */
   rescueAfterMs?: number;
@@ -116,6 +122,8 @@ export class SchedulerPool {
   readonly stats: PoolStats = { cycles: 0, parallelCycles: 0, chunks: 0, chunksByMain: 0, rescued: 0 };
   private readonly helpers: number;
   private readonly soloNodes: number;
+  /** The main thread's one shard for cycles below 100% with soloNodes unset; null when chunks are used. */
+  private readonly single: SingleShard | null;
   private readonly rescueAfterMs: number;
   private readonly pool: Piscina | null;
   /** The main thread's own views (thread 0). */
@@ -140,7 +148,8 @@ export class SchedulerPool {
     }
     this.workers = workers;
     this.helpers = workers - 1;
-    this.soloNodes = options.soloNodes ?? SOLO_NODES;
+    this.soloNodes = options.soloNodes ?? Number.POSITIVE_INFINITY;
+    this.single = options.soloNodes === undefined && workers > 1 ? new SingleShard(st) : null;
     this.rescueAfterMs = options.rescueAfterMs ?? RESCUE_AFTER_MS;
     // Where the chunks split does not change any result (they are merged in order).
     const chunkNodes = workers === 1 ? st.N : Math.max(1, Math.ceil(Math.max(options.chunkNodes ?? CHUNK_NODES, st.N / MAX_CHUNKS)));
@@ -262,15 +271,26 @@ export class SchedulerPool {
         sliceStart = t0 = performance.now();
       }
       const start = rec.nextStart;
+      if (!eager && this.single !== null) {
+        // Below 100%: the reference cycle, on this thread alone (see the header).
+        const c = prepareCycle(w.ctx, pod);
+        rec.sample(i, w.ctx, c, start, numToFind);
+        this.stats.cycles++;
+        rec.finish(i, pod, this.single.cycle(w.ctx, c, start, numToFind, rec.rng, w.guesses.for(c)), t0);
+        continue;
+      }
+      // A sampled cycle times its plugins before the phase opens, the helpers idle: the sampler's time is taken out of the run.
+      const sampled = rec.timer?.wants(i) ?? false;
+      const early = sampled ? prepareCycle(w.ctx, pod) : null;
+      if (early !== null) rec.sample(i, w.ctx, early, start, numToFind);
       const phase = this.open(pod, start, numToFind);
       let woken = eager;
       if (woken) this.wakeHelpers();
-      const c = prepareCycle(w.ctx, pod);
-      // Sampled cycles time their plugins on this thread first (woken helpers meanwhile filter chunks).
-      if (rec.timer?.wants(i)) rec.timer.sample(w.ctx, c, start, numToFind);
+      // PreFilter/PreScore here overlaps with the woken helpers' own.
+      const c = early ?? prepareCycle(w.ctx, pod);
       if (!woken && this.helpers > 0) {
         // Alone first; the helpers join once the work is worth sharing (see the header).
-        const examined = filterChunks(w, c, phase, start, numToFind, this.chunks, this.soloNodes);
+        const examined = filterChunks(w, c, phase, start, numToFind, this.chunks, this.soloNodes, true);
         if (examined >= this.soloNodes && foundIn(w.claim, phase) < numToFind) {
           woken = true;
           this.wakeHelpers();

@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../stats/summary.js';
 import { createThreadCtx } from './context.js';
-import type { Decision, ShardRange } from './framework.js';
+import type { ThreadCtx } from './context.js';
+import type { Cycle, Decision, ShardBuf, ShardRange } from './framework.js';
 import { decide, filterAndGuess, fitErrorMessage, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes } from './framework.js';
 import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
 import type { PluginTimeShare } from './plugintime.js';
@@ -43,6 +44,8 @@ export interface ScheduleResult {
   rescored: number;
   /** Sampled per-plugin time share; null when sampling was off. */
   pluginTimes: PluginTimeShare | null;
+  /** Time the plugin-time sampler took, ms: instrumentation, kept out of elapsedMs and the latencies. */
+  samplingMs: number;
   /** Process CPU time (user + system, every thread: spinning helpers count) over the loop, ms. */
   cpuMs: number;
 }
@@ -69,6 +72,25 @@ export class CycleRecorder {
     this.timer = every > 0 ? new PluginTimer(st, every) : null;
   }
 
+  /** Sampler time over the run, and within the current cycle. */
+  private samplingMs = 0;
+  private cycleSamplingMs = 0;
+
+  /**
+   * Runs the plugin-time sampler if cycle i is one it samples. Callers run it
+   * outside the cycle's parallel part, so nothing else computes meanwhile, and
+   * its time is taken out of the cycle's latency and the run's elapsed time:
+   * it measures the plugins, it is not part of scheduling.
+   */
+  sample(i: number, ctx: ThreadCtx, c: Cycle, start: number, numToFind: number): void {
+    if (this.timer === null || !this.timer.wants(i)) return;
+    const s0 = performance.now();
+    this.timer.sample(ctx, c, start, numToFind);
+    const ms = performance.now() - s0;
+    this.samplingMs += ms;
+    this.cycleSamplingMs += ms;
+  }
+
   /** Commits a decision, advances the start index and records the cycle. */
   finish(i: number, pod: number, d: Decision, t0: number): void {
     if (d.node >= 0) commitPod(this.st, pod, d.node);
@@ -79,13 +101,19 @@ export class CycleRecorder {
     if (d.rescored) this.rescored++;
     this.nextStart = (this.nextStart + d.processed) % this.st.N;
     this.placements[i] = d.node;
-    this.latenciesMs[i] = performance.now() - t0;
+    this.latenciesMs[i] = performance.now() - t0 - this.cycleSamplingMs;
+    this.cycleSamplingMs = 0;
     this.scheduled = i + 1;
   }
 
-  result(elapsedMs: number): ScheduleResult {
+  /** The run's result; `wallMs` is the loop's wall time, sampler included (it is taken out here). */
+  result(wallMs: number): ScheduleResult {
     const n = this.scheduled;
-    return { scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs, unschedulable: this.unschedulable, reasonTotals: this.reasonTotals, rescored: this.rescored, pluginTimes: this.timer?.result() ?? null, cpuMs: cpuMsSince(this.cpu0) };
+    return {
+      scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs: wallMs - this.samplingMs,
+      unschedulable: this.unschedulable, reasonTotals: this.reasonTotals, rescored: this.rescored, pluginTimes: this.timer?.result() ?? null,
+      samplingMs: this.samplingMs, cpuMs: cpuMsSince(this.cpu0),
+    };
   }
 }
 
@@ -125,16 +153,38 @@ export async function scheduleReferenceAsync(st: SchedState, pending: number[], 
   }
 }
 
+/**
+ * One shard over every node on one thread: the reference path's working
+ * memory, and the pool's for the cycles it runs on its main thread alone.
+ */
+export class SingleShard {
+  private readonly buf: ShardBuf;
+  private readonly bufs: ShardBuf[];
+  private readonly ranges: ShardRange[];
+  private readonly takes = new Int32Array(1);
+  private readonly g: Float64Array;
+  private readonly reasons: Int32Array[];
+
+  constructor(private readonly st: SchedState) {
+    this.buf = shardBuf(st, new ArrayBuffer(shardBufBytes(st, st.N)), st.N);
+    this.bufs = [this.buf];
+    this.ranges = [{ from: 0, to: st.N }];
+    this.g = new Float64Array(globalBufLength(st));
+    this.reasons = [new Int32Array(st.N)];
+  }
+
+  /** Filter + Score over the rotated order from `start` in one fused pass, then the decision (guess: the class's guessed normalisation). */
+  cycle(ctx: ThreadCtx, c: Cycle, start: number, numToFind: number, rng: () => number, guess: Float64Array): Decision {
+    const { buf, takes, g } = this;
+    filterAndGuess(ctx, c, start, this.ranges[0] as ShardRange, numToFind, buf, this.reasons[0] as Int32Array, guess);
+    return decide(this.st, c, this.bufs, this.ranges, this.reasons, numToFind, rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
+  }
+}
+
 /** The reference loop; it yields (without a value) every YIELD_EVERY_MS so a caller may let the event loop in. */
 function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOptions): Generator<void, ScheduleResult, void> {
   const ctx = createThreadCtx(st);
-  const buf = shardBuf(st, new ArrayBuffer(shardBufBytes(st, st.N)), st.N);
-  const bufs = [buf];
-  const ranges: ShardRange[] = [{ from: 0, to: st.N }];
-  const takes = new Int32Array(1);
-  const g = new Float64Array(globalBufLength(st));
-  const reasons = new Int32Array(st.N);
-  const reasonsByShard = [reasons];
+  const shard = new SingleShard(st);
   const guesses = new Guesses(st);
   const rec = new CycleRecorder(st, pending.length, opts);
   const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
@@ -150,11 +200,8 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
       sliceStart = performance.now();
     }
     const c = prepareCycle(ctx, pod);
-    if (rec.timer?.wants(i)) rec.timer.sample(ctx, c, rec.nextStart, numToFind);
-    const guess = guesses.for(c);
-    filterAndGuess(ctx, c, rec.nextStart, ranges[0] as ShardRange, numToFind, buf, reasons, guess);
-    const d = decide(st, c, bufs, ranges, reasonsByShard, numToFind, rec.rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
-    rec.finish(i, pod, d, t0);
+    rec.sample(i, ctx, c, rec.nextStart, numToFind);
+    rec.finish(i, pod, shard.cycle(ctx, c, rec.nextStart, numToFind, rec.rng, guesses.for(c)), t0);
   }
   return rec.result(performance.now() - began);
 }

@@ -240,14 +240,22 @@ export function filterChunk(w: ChunkWorker, c: Cycle, phase: bigint, k: number, 
  * Claims chunks of `phase` until none is left or the finished chunks hold
  * numToFind feasible nodes, filtering each; or, given `pauseAfter`, until it
  * has examined that many positions. Returns the positions examined.
+ *
+ * `alone`: no other thread works on this phase (the main thread before it
+ * wakes the helpers), so the chunks before this one are all finished and
+ * their count is exact: a chunk then stops at the feasible node that
+ * completes numToFind, as the single-shard pass does, instead of filtering
+ * to numToFind of its own and having its stats recomputed for the prefix
+ * that is taken.
  */
-export function filterChunks(w: ChunkWorker, c: Cycle, phase: bigint, start: number, numToFind: number, chunks: number, pauseAfter = Number.POSITIVE_INFINITY): number {
+export function filterChunks(w: ChunkWorker, c: Cycle, phase: bigint, start: number, numToFind: number, chunks: number, pauseAfter = Number.POSITIVE_INFINITY, alone = false): number {
   let examined = 0;
   for (;;) {
-    if (foundIn(w.claim, phase) >= numToFind) return examined;
+    const found = foundIn(w.claim, phase);
+    if (found >= numToFind) return examined;
     const k = claimChunk(w.claim, phase, chunks);
     if (k < 0) return examined;
-    filterChunk(w, c, phase, k, start, numToFind);
+    filterChunk(w, c, phase, k, start, alone ? numToFind - found : numToFind);
     const r = w.ranges[k] as ShardRange;
     examined += r.to - r.from;
     if (examined >= pauseAfter) return examined;

@@ -119,6 +119,29 @@ describe('per-plugin time share', () => {
     for (const k of ['Filter/NodeResourcesFit', 'Filter/PodTopologySpread', 'Filter/InterPodAffinity', 'Score/PodTopologySpread']) expect(t.ms[k], k).toBeGreaterThan(0);
   });
 
+  it("keeps the sampler's time out of the run's elapsed time and the cycles' latencies, on both paths", async () => {
+    const b = cluster('mixed', 300, 400);
+    const w0 = performance.now();
+    const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed: 5, pluginSampleEvery: 1 });
+    const refWall = performance.now() - w0;
+    const b2 = cluster('mixed', 300, 400);
+    const pool = new SchedulerPool(b2.state, 2, { chunkNodes: 64 });
+    pools.push(pool);
+    await pool.ready();
+    const w1 = performance.now();
+    const pooled = await pool.schedule(b2.pending, { percentageOfNodesToScore: 100, seed: 5, pluginSampleEvery: 1 });
+    const poolWall = performance.now() - w1;
+    for (const [r, wall] of [[ref, refWall], [pooled, poolWall]] as const) {
+      expect(r.samplingMs).toBeGreaterThan(0);
+      expect(r.elapsedMs + r.samplingMs).toBeLessThanOrEqual(wall);
+      // Sampling every cycle costs more than the cycles themselves: elapsed is well below the wall time.
+      expect(r.elapsedMs).toBeLessThan(wall - r.samplingMs / 2);
+      const latencySum = Array.from(r.latenciesMs).reduce((a, x) => a + x, 0);
+      expect(latencySum).toBeLessThanOrEqual(r.elapsedMs);
+    }
+    expect(Array.from(pooled.placements)).toEqual(Array.from(ref.placements));
+  });
+
   it('the pool samples the same cycles (one in every)', async () => {
     const b = cluster('mixed', 300, 600);
     const pool = new SchedulerPool(b.state, 2, { chunkNodes: 64 });
