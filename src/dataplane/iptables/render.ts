@@ -565,7 +565,8 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo, out
     natRules.push(`-A ${fwChain} -m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"`);
   }
 
-  const sepName = (ep: EndpointInfo): string => `KUBE-SEP-${endpointChainHash(sp, ep)}`;
+  const endpoints = endpointsOf(state, sp);
+  const sepName = (ep: EndpointInfo): string => `KUBE-SEP-${endpointChainHash(sp, endpoints, ep)}`;
 
   if (usesClusterPolicyChain) {
     natChains.push(chainLine(clusterPolicyChain));

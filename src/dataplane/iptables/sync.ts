@@ -25,7 +25,8 @@ const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP)-/;
 export function serviceChainsOf(state: ProxyState, sp: ServicePortInfo): string[] {
   const hash = servicePortChainHash(sp);
   const chains = [`KUBE-SVC-${hash}`, `KUBE-SVL-${hash}`, `KUBE-EXT-${hash}`, `KUBE-FW-${hash}`];
-  for (const ep of endpointsOf(state, sp)) chains.push(`KUBE-SEP-${endpointChainHash(sp, ep)}`);
+  const endpoints = endpointsOf(state, sp);
+  for (const ep of endpoints) chains.push(`KUBE-SEP-${endpointChainHash(sp, endpoints, ep)}`);
   return chains;
 }
 

@@ -10,8 +10,10 @@ import type { EndpointInfo, ServicePortInfo } from './types.js';
 interface PortHashes {
   /** portProtoHash of the port. */
   readonly port: string;
-  /** KUBE-SEP- suffix per endpoint object served through this port. */
-  readonly endpoints: Map<EndpointInfo, string>;
+  /** The endpoint list the endpoint hashes below are for. */
+  list: readonly EndpointInfo[] | null;
+  /** KUBE-SEP- suffix per endpoint object of `list`. */
+  endpoints: Map<EndpointInfo, string>;
 }
 
 // Keyed by the service port object: ProxyStateMemo keeps those across syncs,
@@ -21,7 +23,7 @@ const cache = new WeakMap<ServicePortInfo, PortHashes>();
 function hashesOf(sp: ServicePortInfo): PortHashes {
   let h = cache.get(sp);
   if (h === undefined) {
-    h = { port: portProtoHash(sp.name, sp.protocolLower), endpoints: new Map() };
+    h = { port: portProtoHash(sp.name, sp.protocolLower), list: null, endpoints: new Map() };
     cache.set(sp, h);
   }
   return h;
@@ -32,9 +34,20 @@ export function servicePortChainHash(sp: ServicePortInfo): string {
   return hashesOf(sp).port;
 }
 
-/** endpointHash(port name, protocolLower, "ip:port"): the 16-character suffix of the endpoint's KUBE-SEP- chain under `sp`. */
-export function endpointChainHash(sp: ServicePortInfo, ep: EndpointInfo): string {
-  const { endpoints } = hashesOf(sp);
+/**
+ * endpointHash(port name, protocolLower, "ip:port"): the 16-character suffix
+ * of the KUBE-SEP- chain of `ep`, one of `list` (the port's endpoints in the
+ * state being rendered). The cache holds the hashes of one list per port: a
+ * Service whose slices change sync after sync keeps its service port object,
+ * and would otherwise keep every endpoint object it ever had.
+ */
+export function endpointChainHash(sp: ServicePortInfo, list: readonly EndpointInfo[], ep: EndpointInfo): string {
+  const cached = hashesOf(sp);
+  if (cached.list !== list) {
+    cached.list = list;
+    cached.endpoints = new Map();
+  }
+  const { endpoints } = cached;
   let h = endpoints.get(ep);
   if (h === undefined) {
     h = endpointHash(sp.name, sp.protocolLower, ep.endpoint);

@@ -51,8 +51,8 @@ function coresOf(cache: CoreCache, endpoints: readonly Endpoint[], port: number,
     byPort = new Map();
     cache.set(endpoints, byPort);
   }
-  let cores = byPort.get(port);
-  if (cores !== undefined) return cores;
+  const cached = byPort.get(port);
+  if (cached !== undefined) return cached;
   const out: EndpointCore[] = [];
   for (const ep of endpoints) {
     const first = ep.addresses[0];

@@ -268,8 +268,8 @@ describe('proxy state details', () => {
     const [e] = sp === undefined ? [] : endpointsOf(state, sp);
     if (sp === undefined || e === undefined) throw new Error('no service port or endpoint');
     expect(servicePortChainHash(sp)).toBe('XPGD46QRK7WJZT7O');
-    expect(endpointChainHash(sp, e)).toBe('SXIVWICOYRO3J4NJ');
-    expect(endpointChainHash(sp, e)).toBe(endpointHash('ns1/svc1:p80', 'tcp', '10.180.0.1:80'));
+    expect(endpointChainHash(sp, endpointsOf(state, sp), e)).toBe('SXIVWICOYRO3J4NJ');
+    expect(endpointChainHash(sp, endpointsOf(state, sp), e)).toBe(endpointHash('ns1/svc1:p80', 'tcp', '10.180.0.1:80'));
   });
 
   it('hashes a shared endpoint object per service port: two Services over one endpoint list get different KUBE-SEP chains', () => {
@@ -288,8 +288,8 @@ describe('proxy state details', () => {
     const ea = endpointsOf(state, a);
     const eb = endpointsOf(state, b);
     expect(ea).toBe(eb);
-    expect(ea.map((e) => endpointChainHash(a, e))).toEqual(['10.180.0.1:80', '10.180.0.2:80'].map((x) => endpointHash('ns1/a:p80', 'tcp', x)));
-    expect(eb.map((e) => endpointChainHash(b, e))).toEqual(['10.180.0.1:80', '10.180.0.2:80'].map((x) => endpointHash('ns1/b:p80', 'tcp', x)));
+    expect(ea.map((e) => endpointChainHash(a, ea, e))).toEqual(['10.180.0.1:80', '10.180.0.2:80'].map((x) => endpointHash('ns1/a:p80', 'tcp', x)));
+    expect(eb.map((e) => endpointChainHash(b, eb, e))).toEqual(['10.180.0.1:80', '10.180.0.2:80'].map((x) => endpointHash('ns1/b:p80', 'tcp', x)));
   });
 
   it('lets a later non-terminating copy replace a terminating one', () => {
