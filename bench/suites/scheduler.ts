@@ -86,7 +86,7 @@ const CEILING_PROCESS_BYTES = 512 * 2 ** 20;
  * each (1.42–1.58×), while a compute-only loop scaled 1.7–2.1×. Returns the
  * ratio when every core had its process, else null.
  */
-async function measureCeiling(ctx: SuiteContext, nodes: number, pods: number): Promise<number | null> {
+export async function measureCeiling(ctx: SuiteContext, nodes: number, pods: number): Promise<number | null> {
   // Each process holds its own cluster (about 300 MiB at 5,000 nodes × 20,000 pods): on a many-core host with
   // little memory, fewer run side by side, and the ratio is then not attached to the cores-worker result.
   const processes = Math.max(1, Math.min(cores, Math.floor(freemem() / CEILING_PROCESS_BYTES)));
