@@ -52,6 +52,12 @@ export interface ModelDelta {
   after: ClusterModel;
   /** namespace/name of the Service the change is about. */
   service: string;
+  /**
+   * That Service's objects (the Service, its EndpointSlices) in each model,
+   * empty where it is absent: what the watch events of the change carry, so a
+   * backend acting on events (eBPF) never searches a 50,000-Service model.
+   */
+  objects: { before: ClusterModel; after: ClusterModel };
 }
 
 export interface VerifyResult {

@@ -12,6 +12,9 @@ export const MOVED_ENDPOINT_IP = '172.31.255.1';
 /** First address of the added Service's endpoints. */
 const ADDED_ENDPOINTS_BASE = '172.31.254.1';
 
+/** A model without the Service: its objects before an add, after a delete. */
+const NOTHING: ClusterModel = { services: [], endpointSlices: [] };
+
 function keyOf(s: { namespace: string; name: string }): string {
   return `${s.namespace}/${s.name}`;
 }
@@ -48,7 +51,7 @@ export function addService(model: ClusterModel): ModelDelta {
   const endpoints = (templateSlice?.endpoints ?? []).map((e, i) => ({ ...e, addresses: [formatIPv4(base + i)] }));
   const slice: EndpointSlice | undefined = templateSlice && { ...templateSlice, name: `${name}-abcde`, serviceName: name, endpoints };
   const after: ClusterModel = { services: [...model.services, svc], endpointSlices: slice ? [...model.endpointSlices, slice] : model.endpointSlices };
-  return { kind: 'add-service', before: model, after, service: keyOf(svc) };
+  return { kind: 'add-service', before: model, after, service: keyOf(svc), objects: { before: NOTHING, after: { services: [svc], endpointSlices: slice ? [slice] : [] } } };
 }
 
 /**
@@ -70,14 +73,16 @@ export function changeEndpoint(model: ClusterModel): ModelDelta {
   const [first, ...rest] = slice.endpoints;
   const moved = { ...slice, endpoints: [{ ...first!, addresses: [movedAddress(first!.addresses[0])] }, ...rest] };
   const after: ClusterModel = { services: model.services, endpointSlices: model.endpointSlices.map((s) => (s === slice ? moved : s)) };
-  return { kind: 'change-endpoint', before: model, after, service: keyOf(svc) };
+  const slices = slicesOf(model, svc);
+  const objects = { before: { services: [svc], endpointSlices: slices }, after: { services: [svc], endpointSlices: slices.map((s) => (s === slice ? moved : s)) } };
+  return { kind: 'change-endpoint', before: model, after, service: keyOf(svc), objects };
 }
 
 export function deleteService(model: ClusterModel): ModelDelta {
   const svc = middleService(model);
   const gone = new Set(slicesOf(model, svc));
   const after: ClusterModel = { services: model.services.filter((s) => s !== svc), endpointSlices: model.endpointSlices.filter((s) => !gone.has(s)) };
-  return { kind: 'delete-service', before: model, after, service: keyOf(svc) };
+  return { kind: 'delete-service', before: model, after, service: keyOf(svc), objects: { before: { services: [svc], endpointSlices: [...gone] }, after: NOTHING } };
 }
 
 export const DELTAS: Record<DeltaKind, (model: ClusterModel) => ModelDelta> = {

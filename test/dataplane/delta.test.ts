@@ -30,6 +30,22 @@ describe('model deltas', () => {
     expect(address(again.after)).toEqual(['172.31.255.2']);
     expect(address(changeEndpoint(again.after).after)).toEqual(['172.31.255.3']);
   });
+  it("carries the changed Service's own objects in each model, as its watch events would", () => {
+    const own = (m: typeof model, key: string): typeof model => ({
+      services: m.services.filter((s) => `${s.namespace}/${s.name}` === key),
+      endpointSlices: m.endpointSlices.filter((s) => `${s.namespace}/${s.serviceName}` === key),
+    });
+    for (const make of [addService, changeEndpoint, deleteService]) {
+      const d = make(model);
+      expect(d.objects.before, d.kind).toEqual(own(d.before, d.service));
+      expect(d.objects.after, d.kind).toEqual(own(d.after, d.service));
+      // The very objects of the models, not copies.
+      for (const [objs, m] of [[d.objects.before, d.before], [d.objects.after, d.after]] as const) {
+        for (const s of objs.services) expect(m.services).toContain(s);
+        for (const s of objs.endpointSlices) expect(m.endpointSlices).toContain(s);
+      }
+    }
+  });
   it('delete-service removes the middle Service and its slices', () => {
     const d = deleteService(model);
     expect(d.after.services.map((s) => s.name)).toEqual(['svc0', 'svc1', 'svc3', 'svc4']);

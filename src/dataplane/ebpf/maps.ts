@@ -124,6 +124,13 @@ export interface EbpfMaps {
   counts: { frontends: number; serviceEntries: number; backends: number; revNat: number };
   /** Frontends dropped because an earlier one has the same key (see protocolInKey). */
   warnings: string[];
+  /**
+   * Whether one of those was dropped for a frontend of another Service: then
+   * which of the two a Service's map entries hold depends on the other one
+   * (LoadedState.needsWholePrograms), unlike a Service's UDP port losing to
+   * its own TCP port.
+   */
+  contested: boolean;
 }
 
 export interface EbpfMapsOptions {
@@ -147,8 +154,14 @@ interface Ctx {
    * int32: both keys small integers, which a Map hashes without allocating.
    */
   readonly backendIds: Map<number, Map<number, number>>;
-  /** Frontend keys taken: address·2^16 + port → bit set of the protos (PROTO_BIT) taken on it. */
+  /**
+   * Frontend keys taken: address·2^16 + port → the ordinal of the Service
+   * that took it first · 16 + bit set of the protos (PROTO_BIT) taken on it.
+   */
   readonly seenKeys: Map<number, number>;
+  /** Ordinal of the Service being rendered, and that Service. */
+  ordinal: number;
+  service: object | null;
 }
 
 /** One bit per lb4_key.proto value a frontend can have (0 = any, or an IPPROTO_*). */
@@ -220,13 +233,14 @@ function addFrontend(
   const proto = ctx.protocolInKey ? l4 : 0;
   // address·2^16 + port < 2^48: an exact number key; the proto is a bit in its value.
   const key = address * 65536 + port;
-  const taken = ctx.seenKeys.get(key) ?? 0;
+  const seen = ctx.seenKeys.get(key);
   const bit = PROTO_BIT[proto] ?? 0;
-  if ((taken & bit) !== 0) {
+  if (seen !== undefined && (seen & bit) !== 0) {
     ctx.maps.warnings.push(`${kind} ${formatIPv4(address)}:${port}/${sp.protocol} of ${sp.name} shares its map key with an earlier frontend and is left out`);
+    if (Math.floor(seen / 16) !== ctx.ordinal) ctx.maps.contested = true;
     return;
   }
-  ctx.seenKeys.set(key, taken | bit);
+  ctx.seenKeys.set(key, seen === undefined ? ctx.ordinal * 16 + bit : seen | bit);
   const revNatIndex = ctx.maps.revNat.length + 1;
   if (revNatIndex > 0xffff) {
     // Cilium's service IDs are 16-bit too; past them the agent cannot allocate one either.
@@ -268,15 +282,23 @@ function renderServicePort(ctx: Ctx, state: ProxyState, sp: ServicePortInfo): vo
 /** The service, backend and reverse-NAT map entries for `node`. */
 export function renderEbpfMaps(model: ClusterModel, node: NodeContext, options: EbpfMapsOptions = {}): EbpfMaps {
   const state = options.proxyState ?? buildProxyState(model, node);
-  const maps: EbpfMaps = { services: new ServiceEntries(), backends: [], revNat: [], frontends: [], counts: { frontends: 0, serviceEntries: 0, backends: 0, revNat: 0 }, warnings: [] };
+  const maps: EbpfMaps = { services: new ServiceEntries(), backends: [], revNat: [], frontends: [], counts: { frontends: 0, serviceEntries: 0, backends: 0, revNat: 0 }, warnings: [], contested: false };
   const ctx: Ctx = {
     maps,
     protocolInKey: options.protocolInKey ?? false,
     nodePortIPs: (options.nodePortIPs ?? [node.nodeIP]).map((ip) => ipv4('nodePortIPs', ip)),
     backendIds: new Map(),
     seenKeys: new Map(),
+    ordinal: 0,
+    service: null,
   };
-  for (const sp of state.servicePorts) renderServicePort(ctx, state, sp);
+  for (const sp of state.servicePorts) {
+    if (sp.service !== ctx.service) {
+      ctx.service = sp.service;
+      ctx.ordinal++;
+    }
+    renderServicePort(ctx, state, sp);
+  }
   maps.counts = { frontends: maps.frontends.length, serviceEntries: maps.services.length, backends: maps.backends.length, revNat: maps.revNat.length };
   return maps;
 }

@@ -54,6 +54,8 @@ export class LoadedState {
   private nextId: number;
   private readonly freeRevNat: number[] = [];
   private nextRevNat: number;
+  /** Set for good once frontend keys were contested (see needsWholePrograms). */
+  private contested = false;
 
   /** State right after a full load of `program` (its own ids). */
   constructor(program: EbpfProgram) {
@@ -164,6 +166,25 @@ export class LoadedState {
    * may now belong to another Service (two Services claiming one NodePort: the
    * survivor takes it over when the first goes).
    */
+  /**
+   * Whether a change to `service` must be applied from the whole models'
+   * programs rather than from `before` and `after`, the programs of the
+   * Service's own objects (ModelDelta.objects). Only when frontend keys are contested between
+   * Services: a Service's own program keeps a frontend the whole render drops
+   * for an earlier Service holding the key, and cannot hand a key it gives up
+   * to a Service that was waiting for it. So: when the load had a contested
+   * key or any change so far did, or a key `after` wants is held by a
+   * frontend that is not `before`'s.
+   */
+  needsWholePrograms(before: EbpfProgram, after: EbpfProgram): boolean {
+    if (this.contested) return true;
+    const own = new Set(before.frontendIndex.keys());
+    let contested = this.base.maps.contested;
+    for (const key of after.frontendIndex.keys()) if (!own.has(key) && this.stateOf(key) !== undefined) contested = true;
+    this.contested = contested;
+    return contested;
+  }
+
   syncService(w: MapWriter, service: string, before: EbpfProgram, after: EbpfProgram): void {
     const fronts = new Map<string, ServiceEntry>();
     for (const p of [after, before]) {

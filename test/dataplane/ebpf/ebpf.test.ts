@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ebpfBackend, loadedObjectOf } from '../../../src/dataplane/ebpf/backend.js';
+import type { EbpfLoadable } from '../../../src/dataplane/ebpf/backend.js';
 import { BPFFS_ROOT, bpffsMounts, mountBpffs, sweepLeftoverBpffs } from '../../../src/dataplane/ebpf/bpffs.js';
 import { CFG_HASH_SELECT, CFG_NO_CONNTRACK, LB_MAPS, LB_OBJECT_PATH, LB_PROGS, loadLb } from '../../../src/dataplane/ebpf/loader.js';
 import { craftPacket, parsePacket } from '../../../src/dataplane/ebpf/packet.js';
@@ -69,6 +70,7 @@ function serverAndClient(dirName: string, serverNs: string, server: string, clie
 describe.skipIf(!runnable)('eBPF dataplane (root, real kernel)', () => {
   let sandbox: Sandbox;
   let model: ClusterModel;
+  let loaded: EbpfLoadable;
   let program: EbpfProgram;
   const hostProgs = root ? bpftoolIds('prog') : [];
   const hostMaps = root ? bpftoolIds('map') : [];
@@ -76,8 +78,9 @@ describe.skipIf(!runnable)('eBPF dataplane (root, real kernel)', () => {
   beforeAll(async () => {
     sandbox = await createSandbox({ prefix, label: 'ebpf', endpointCidrs: [ENDPOINT_CIDR] });
     model = generateCluster({ services: 200, endpointsPerService: 3, layout: 'kube-proxy-scale', seed: 7 });
-    program = ebpfBackend.render(model, sandboxNode(sandbox));
-    await ebpfBackend.load(sandbox, program);
+    loaded = ebpfBackend.render(model, sandboxNode(sandbox));
+    program = loaded.program;
+    await ebpfBackend.load(sandbox, loaded);
   });
 
   afterAll(async () => {
@@ -89,10 +92,10 @@ describe.skipIf(!runnable)('eBPF dataplane (root, real kernel)', () => {
   });
 
   it('loads, fills and reads back exactly the rendered entries, with both programs attached', async () => {
-    const v = await ebpfBackend.verify(sandbox, program);
+    const v = await ebpfBackend.verify(sandbox, loaded);
     expect(v.mismatches).toEqual([]);
     expect(v.ok).toBe(true);
-    expect(v.counts.mapEntries).toBe(ebpfBackend.counts(program).mapEntries);
+    expect(v.counts.mapEntries).toBe(ebpfBackend.counts(loaded).mapEntries);
     const lb = loadedObjectOf(sandbox)!;
     // Pinned in the run's own bpffs, not /sys/fs/bpf.
     expect(lb.bpffs.dir.startsWith(BPFFS_ROOT)).toBe(true);
@@ -167,7 +170,7 @@ describe.skipIf(!runnable)('eBPF dataplane (root, real kernel)', () => {
 
   it('incremental changes (add, change endpoint, delete) keep the kernel equal to the program', async () => {
     let current = model;
-    let p = program;
+    let p = loaded;
     for (const kind of ['add-service', 'change-endpoint', 'delete-service'] as const) {
       const delta = DELTAS[kind](current);
       const next = ebpfBackend.render(delta.after, sandboxNode(sandbox));
@@ -178,7 +181,8 @@ describe.skipIf(!runnable)('eBPF dataplane (root, real kernel)', () => {
       p = next;
       current = delta.after;
     }
-    program = p;
+    loaded = p;
+    program = p.program;
     model = current;
   });
 
@@ -222,15 +226,15 @@ describe.skipIf(!runnable)('eBPF dataplane (root, real kernel)', () => {
     for (const id of ids) expect(progsNow).not.toContain(id);
     expect(ours()).toEqual([]);
     // Loadable again after a flush (what a sync benchmark does between repeats).
-    await ebpfBackend.load(sandbox, program);
-    expect((await ebpfBackend.verify(sandbox, program)).ok).toBe(true);
+    await ebpfBackend.load(sandbox, loaded);
+    expect((await ebpfBackend.verify(sandbox, loaded)).ok).toBe(true);
   });
 });
 
 describe.skipIf(!runnable)('eBPF loader details (root)', () => {
   it('fills by batch and by single elements to the same contents, and reports the method', async () => {
     const model = generateCluster({ services: 100, endpointsPerService: 2, layout: 'kube-proxy-scale', seed: 1 });
-    const p = ebpfBackend.render(model, { nodeName: 'node1', nodeIP: ADDR.nodeClientSide, clusterCIDR: ENDPOINT_CIDR, masqueradeBit: 14 });
+    const p = ebpfBackend.render(model, { nodeName: 'node1', nodeIP: ADDR.nodeClientSide, clusterCIDR: ENDPOINT_CIDR, masqueradeBit: 14 }).program;
     // The backend map one entry short of the model's two backends.
     const lb = await loadLb({ prefix, label: 'fill', maxEntries: { [LB_MAPS.services]: 1024, [LB_MAPS.backends]: 1 } });
     try {

@@ -52,24 +52,41 @@ function load(p: EbpfProgram): { mem: MemoryMaps; state: LoadedState } {
   return { mem, state: new LoadedState(p) };
 }
 
-function run(model: ClusterModel, kinds: DeltaKind[]): { mismatches: string[]; writes: number[] } {
+/**
+ * Applies the changes one by one and checks the maps against a whole render
+ * each time. `perService`: apply each from the changed Service's own programs
+ * (rendered from the change's objects), as the backend does, unless the state needs the whole ones.
+ */
+function run(model: ClusterModel, kinds: DeltaKind[], perService = false): { mismatches: string[]; writes: number[]; whole: number } {
   let p = renderEbpf(model, NODE);
   const { mem, state } = load(p);
   const mismatches: string[] = [];
   const writes: number[] = [];
+  let whole = 0;
   let current = model;
   for (const kind of kinds) {
     const delta = DELTAS[kind](current);
     const next = renderEbpf(delta.after, NODE);
     const before = mem.writes;
-    state.syncService(mem, delta.service, p, next);
+    let from = p;
+    let to = next;
+    if (perService) {
+      from = renderEbpf(delta.objects.before, NODE);
+      to = renderEbpf(delta.objects.after, NODE);
+      if (state.needsWholePrograms(from, to)) {
+        whole++;
+        from = p;
+        to = next;
+      }
+    }
+    state.syncService(mem, delta.service, from, to);
     writes.push(mem.writes - before);
     mismatches.push(...compareMaps(mem, next, Number.MAX_SAFE_INTEGER).mismatches.map((m) => `${kind}: ${m}`));
     if (mem.count('kscale_lb4_backends') !== state.backendsInUse()) mismatches.push(`${kind}: allocator out of step`);
     p = next;
     current = delta.after;
   }
-  return { mismatches, writes };
+  return { mismatches, writes, whole };
 }
 
 describe('eBPF loaded state', () => {
@@ -91,6 +108,30 @@ describe('eBPF loaded state', () => {
     for (let i = 0; i < 8; i++) kinds.push('add-service', 'change-endpoint', 'delete-service');
     const r = run(model, kinds);
     expect(r.mismatches).toEqual([]);
+  });
+
+  it("a change applied from the changed Service's own programs leaves the maps as the whole programs would", () => {
+    const kinds: DeltaKind[] = [];
+    for (let i = 0; i < 6; i++) kinds.push('add-service', 'change-endpoint', 'delete-service');
+    for (const [layout, seed] of [['kube-proxy-scale', 1], ['realistic', 11], ['realistic', 4]] as const) {
+      const model = generateCluster({ services: 60, endpointsPerService: 4, layout, seed });
+      const whole = run(model, kinds);
+      const own = run(model, kinds, true);
+      expect(own.mismatches, layout).toEqual([]);
+      expect(own.writes, layout).toEqual(whole.writes);
+      // The realistic layout's added Service copies a NodePort Service, NodePort and all: a contested key, so those changes went whole.
+      if (layout === 'kube-proxy-scale') expect(own.whole).toBe(0);
+    }
+  });
+
+  it('falls back to the whole programs for good once two Services contest a frontend key', () => {
+    // Every Service on one external IP and port: all but the first lose that frontend in a whole render.
+    const base = generateCluster({ services: 12, endpointsPerService: 3, layout: 'kube-proxy-scale', seed: 2 });
+    const model: ClusterModel = { ...base, services: base.services.map((s) => ({ ...s, externalIPs: ['198.51.100.7'], ports: s.ports.map((sp) => ({ ...sp, port: 80 })) })) };
+    expect(renderEbpf(model, NODE).maps.warnings.length).toBeGreaterThan(0);
+    const r = run(model, ['delete-service', 'add-service', 'change-endpoint'], true);
+    expect(r.mismatches).toEqual([]);
+    expect(r.whole).toBe(3);
   });
 
   it('a change writes only the changed Service\'s entries', () => {
