@@ -117,8 +117,8 @@ function readSlab(): number | undefined {
  */
 export const CHANGE_WARMUPS = 3;
 
-/** Services in the model the renderer is warmed up on, and how many times. */
-const WARMUP_SERVICES = 200;
+/** Services in the model the renderer is warmed up on (at most the point's own), and how many times. */
+const WARMUP_SERVICES = 1000;
 const WARMUP_RENDERS = 8;
 
 /**
@@ -127,11 +127,11 @@ const WARMUP_RENDERS = 8;
  * node object, so the timed render reuses nothing of them. What they warm is
  * V8's compiled code (see CHANGE_WARMUPS): the iptables backend rendered
  * 1,000 × 10 in 74 ms the first time and about 35 ms from the tenth on, a
- * 15% share of iptables-legacy-restore's 460 ms that was V8 compiling. The
- * timed renders at the real size then warm up the rest (their median counts).
+ * 15% share of iptables-legacy-restore's 460 ms that was V8 compiling; warmed
+ * on 200 Services, its timed renders at 1,000 still took about 60 ms.
  */
-function warmUpRender<P>(backend: DataplaneBackend<P>, node: NodeContext, endpoints: number, seed: number): void {
-  const small = generateCluster({ services: WARMUP_SERVICES, endpointsPerService: endpoints, layout: 'kube-proxy-scale', seed });
+function warmUpRender<P>(backend: DataplaneBackend<P>, node: NodeContext, services: number, endpoints: number, seed: number): void {
+  const small = generateCluster({ services: Math.min(services, WARMUP_SERVICES), endpointsPerService: endpoints, layout: 'kube-proxy-scale', seed });
   for (let i = 0; i < WARMUP_RENDERS; i++) backend.finishRender?.(backend.render(small, { ...node }));
   collector()?.();
 }
@@ -159,7 +159,7 @@ async function measureOne<P>(backend: DataplaneBackend<P>, model: ClusterModel, 
   };
   try {
     const node = sandboxNode(sandbox);
-    warmUpRender(backend, node, Number(base.endpoints), o.seed);
+    warmUpRender(backend, node, Number(base.services), Number(base.endpoints), o.seed);
     // The full render is timed `repeats` times like the load, the last for the
     // node the sandbox loads (its renderer's memo then holds this program); the
     // others go to copies of the node context, so none reuses another's work.
