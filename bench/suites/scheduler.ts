@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { ProfileName, Suite, SuiteContext } from '../../src/bench/types.js';
 import type { Measurement } from '../../src/results/types.js';
 import { exec } from '../../src/host/exec.js';
+import { summarize } from '../../src/stats/summary.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runSynthetic, SCHEDULER_PERF_THRESHOLDS, WORKLOADS } from '../../src/scheduler/index.js';
 import { CHUNK_NODES } from '../../src/scheduler/pool.js';
@@ -100,7 +101,7 @@ export async function measureCeiling(ctx: SuiteContext, nodes: number, pods: num
     const side = await Promise.all(Array.from({ length: processes }, () => childPodsPerSecond(nodes, pods, ctx.seed)));
     const ceiling = side.reduce((a, b) => a + b, 0) / solo;
     ctx.record({
-      suite: 'scheduler', name: 'parallel-ceiling', unit: 'ratio', params, status: 'ok', samples: [ceiling],
+      suite: 'scheduler', name: 'parallel-ceiling', unit: 'ratio', params, status: 'ok', samples: [ceiling], summary: summarize([ceiling]),
       extra: { what: `Σ pods/s of ${processes} single-threaded \`kscale schedule\` processes run at once, over one alone: the most that many workers can gain here`, soloPodsPerSecond: solo, sideBySidePodsPerSecond: side },
     });
     return processes === cores ? ceiling : null;
@@ -147,7 +148,7 @@ export const schedulerSuite: Suite = {
           ...(anchor ? { schedulerPerfAnchor: { ...anchor, note: 'upstream scheduler_perf threshold for a comparable shape, not measured here' } } : {}),
         };
         if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(`${c.workload}/${c.percentage}`, r.podsPerSecond);
-        ctx.record({ suite: 'scheduler', name: 'throughput', unit: 'pods/s', params, status: 'ok', samples: [r.podsPerSecond], extra });
+        ctx.record({ suite: 'scheduler', name: 'throughput', unit: 'pods/s', params, status: 'ok', samples: [r.podsPerSecond], summary: summarize([r.podsPerSecond]), extra });
         const lat: Measurement = { suite: 'scheduler', name: 'pod-latency', unit: 'ms', params, status: 'ok' };
         if (r.latency) lat.summary = r.latency;
         if (r.result.latenciesMs.length <= MAX_RAW_SAMPLES) lat.samples = Array.from(r.result.latenciesMs);
