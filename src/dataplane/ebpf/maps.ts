@@ -47,7 +47,7 @@
 import { endianness } from 'node:os';
 import { InputError } from '../../errors.js';
 import { formatIPv4, parseIPv4Sloppy } from '../../model/ip.js';
-import type { ClusterModel, NodeContext, Protocol } from '../../model/types.js';
+import type { ClusterModel, NodeContext, Protocol, Service } from '../../model/types.js';
 import type { EndpointInfo, ProxyState, ServicePortInfo } from '../proxy/index.js';
 import { buildProxyState, categorizeEndpoints, endpointsOf } from '../proxy/index.js';
 import { LB4_KEY_SIZE, LB4_SERVICE_SIZE, ServiceEntries, writeLb4Key, writeLb4Service } from './table.js';
@@ -161,7 +161,7 @@ interface Ctx {
   readonly seenKeys: Map<number, number>;
   /** Ordinal of the Service being rendered, and that Service. */
   ordinal: number;
-  service: object | null;
+  service: Service | null;
 }
 
 /** One bit per lb4_key.proto value a frontend can have (0 = any, or an IPPROTO_*). */

@@ -161,12 +161,6 @@ export class LoadedState {
   }
 
   /**
-   * Apply what changed for one Service between two programs: every frontend it
-   * had or has, brought to what the new program holds under that key — which
-   * may now belong to another Service (two Services claiming one NodePort: the
-   * survivor takes it over when the first goes).
-   */
-  /**
    * Whether a change to `service` must be applied from the whole models'
    * programs rather than from `before` and `after`, the programs of the
    * Service's own objects (ModelDelta.objects). Only when frontend keys are contested between
@@ -185,6 +179,12 @@ export class LoadedState {
     return contested;
   }
 
+  /**
+   * Apply what changed for one Service between two programs: every frontend it
+   * had or has, brought to what the new program holds under that key — which
+   * may now belong to another Service (two Services claiming one NodePort: the
+   * survivor takes it over when the first goes).
+   */
   syncService(w: MapWriter, service: string, before: EbpfProgram, after: EbpfProgram): void {
     const fronts = new Map<string, ServiceEntry>();
     for (const p of [after, before]) {

@@ -101,7 +101,8 @@ export function servicePortsOf(svc: Service): ServicePortInfo[] {
 
   // Per-service values are shared by all its ports.
   const externalIPs = ipv4List(svc.externalIPs);
-  const loadBalancerVIPs = svc.loadBalancerIngressIPs.length === 0 ? NO_STRINGS : ipv4List(svc.loadBalancerIngressIPs.filter((ip) => ip !== ''));
+  // An empty entry is no address and drops out, as any unparsable one does.
+  const loadBalancerVIPs = ipv4List(svc.loadBalancerIngressIPs);
   const sourceRanges = cidrList(svc.loadBalancerSourceRanges);
   const etpLocal = externalPolicyLocal(svc);
   const itpLocal = svc.internalTrafficPolicy === 'Local';
