@@ -83,8 +83,9 @@ const CEILING_PROCESS_BYTES = 512 * 2 ** 20;
  * synchronisation), and the sum of their throughputs over the lone one's.
  * The pool's speed-up cannot beat it: it is the cores' shared caches, memory
  * bandwidth and (on a VM) SMT siblings, measured on this very workload. On
- * the 2-vCPU VM the CI runs on, two processes ran at 71–79% of one alone
- * each (1.42–1.58×), while a compute-only loop scaled 1.7–2.1×. Returns the
+ * the 2-vCPU VM the CI runs on, two processes ran at 78–83% of one alone
+ * each (1.58× and 1.65× in two quick runs), while a throwaway compute-only
+ * loop scaled 1.7–2.1×. Returns the
  * ratio when every core had its process, else null.
  */
 export async function measureCeiling(ctx: SuiteContext, nodes: number, pods: number): Promise<number | null> {

@@ -112,7 +112,8 @@ function readSlab(): number | undefined {
  * no earlier step ran, so V8 still interprets and compiles it: at 1,000
  * Services the first nftables add-services rendered in about 10 ms against a
  * steady 2 ms, and with three repeats they moved the median (kscale's share
- * of an add-service sync came out 16–22%; 9.5–13% after three warm-ups).
+ * of an add-service sync came out 16–22%; 9.5–13% after three warm-ups, and
+ * 7.0–7.1% once the full render was warmed up too).
  * kube-proxy, a compiled Go binary, pays no such cost.
  */
 export const CHANGE_WARMUPS = 3;

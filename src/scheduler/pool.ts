@@ -35,7 +35,8 @@
 // node, exactly the reference path's cycle (SingleShard): on the 2-vCPU VMs
 // measured, any rendezvous cost more than it shared. Waking the helpers for
 // the pods few nodes fit (after 1,024 positions examined alone) ran the
-// mixed workload at 0.64–0.86× one worker, as the futex wake-ups and the
+// mixed workload at 0.64–0.86× one worker (a script driving this pool with
+// soloNodes 1024, which was the default), as the futex wake-ups and the
 // spinning helper took the main thread's time; one shard alone instead runs
 // at one worker's speed. With `soloNodes` given, the pool still does that:
 // the main thread filters chunks alone, and wakes the helpers once it has
