@@ -19,7 +19,7 @@ import { summarize } from '../../src/stats/summary.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { runSynthetic, SCHEDULER_PERF_THRESHOLDS, WORKLOADS } from '../../src/scheduler/index.js';
 import { CHUNK_NODES } from '../../src/scheduler/pool.js';
-import type { Workload } from '../../src/scheduler/index.js';
+import type { Engine, Workload } from '../../src/scheduler/index.js';
 
 interface Sizes {
   /** Pods of the mixed workload (every node scored) for the parallel ceiling; 0 = not measured. */
@@ -44,12 +44,31 @@ const SIZES: Record<ProfileName, Sizes> = {
   ci: { ceilingPods: 0, nodes: 1000, pods: { basic: 2000, mixed: 2000 }, workers: [0, 2], percentages: [100], maxMs: 20_000 },
 };
 
-function combos(sizes: Sizes): { workload: Workload; pods: number; workers: number; percentage: number }[] {
-  const out: { workload: Workload; pods: number; workers: number; percentage: number }[] = [];
+interface Combo {
+  workload: Workload;
+  pods: number;
+  workers: number;
+  percentage: number;
+  engine: Engine;
+}
+
+/**
+ * Every workload × percentage × worker count; the pool at 100% runs both
+ * engines, full first, so the incremental row carries its ratio over the full
+ * pass measured moments before (below 100%, and on the reference path, every
+ * cycle is the full pass whatever the engine).
+ */
+function combos(sizes: Sizes): Combo[] {
+  const out: Combo[] = [];
   for (const workload of WORKLOADS) {
     const pods = sizes.pods[workload];
     if (pods === undefined) continue;
-    for (const percentage of sizes.percentages) for (const workers of sizes.workers) out.push({ workload, pods, workers, percentage });
+    for (const percentage of sizes.percentages) {
+      for (const workers of sizes.workers) {
+        const engines: Engine[] = workers > 0 && percentage >= 100 ? ['full', 'incremental'] : ['full'];
+        for (const engine of engines) out.push({ workload, pods, workers, percentage, engine });
+      }
+    }
   }
   return out;
 }
@@ -65,7 +84,7 @@ function histogram(xs: Float64Array): { le: number; count: number }[] {
 
 /** One `kscale schedule --workers 1 --json` child's pods/s for the mixed workload, every node scored. */
 async function childPodsPerSecond(nodes: number, pods: number, seed: number): Promise<number> {
-  const args = [join(PACKAGE_ROOT, 'bin', 'kscale.js'), 'schedule', '--nodes', String(nodes), '--pods', String(pods), '--workload', 'mixed', '--workers', '1', '--percentage-of-nodes-to-score', '100', '--seed', String(seed), '--json'];
+  const args = [join(PACKAGE_ROOT, 'bin', 'kscale.js'), 'schedule', '--nodes', String(nodes), '--pods', String(pods), '--workload', 'mixed', '--workers', '1', '--percentage-of-nodes-to-score', '100', '--engine', 'full', '--seed', String(seed), '--json'];
   const r = await exec(process.execPath, args, { timeoutMs: CEILING_TIMEOUT_MS });
   if (r.code !== 0) throw new Error(`kscale schedule exited ${r.code}: ${r.stderr.trim().slice(0, 500)}`);
   const pps = (JSON.parse(r.stdout) as { podsPerSecond?: unknown }).podsPerSecond;
@@ -123,14 +142,18 @@ export const schedulerSuite: Suite = {
       ctx.progress.step(`scheduler: parallel ceiling, ${cores} single-threaded processes side by side`);
       ceiling = await measureCeiling(ctx, sizes.nodes, sizes.ceilingPods);
     }
-    // One worker's throughput per workload and percentage: later worker counts report their speed-up over it.
+    // One worker's throughput per workload, percentage and engine: later worker counts report their speed-up over it.
     const oneWorker = new Map<string, number>();
+    // The full engine's throughput per workload, percentage and workers: the incremental row's baseline.
+    const fullEngine = new Map<string, number>();
     for (const c of combos(sizes)) {
       const mode = c.workers === 0 ? 'reference' : 'pool';
-      ctx.progress.step(`scheduler: ${c.workload} ${sizes.nodes} nodes ${c.pods} pods ${mode}${c.workers ? ` ×${c.workers}` : ''} ${c.percentage || 'adaptive'}%`);
-      const baseParams = { workload: c.workload, nodes: sizes.nodes, workers: c.workers, mode, percentageOfNodesToScore: c.percentage };
+      ctx.progress.step(`scheduler: ${c.workload} ${sizes.nodes} nodes ${c.pods} pods ${mode}${c.workers ? ` ×${c.workers}` : ''} ${c.percentage || 'adaptive'}% ${c.engine}`);
+      const baseParams = { workload: c.workload, nodes: sizes.nodes, workers: c.workers, mode, engine: c.engine, percentageOfNodesToScore: c.percentage };
+      const sameWorkers = `${c.workload}/${c.percentage}/${c.workers}`;
+      const sameEngine = `${c.workload}/${c.percentage}/${c.engine}`;
       try {
-        const r = await runSynthetic({ workload: c.workload, nodes: sizes.nodes, pods: c.pods, workers: c.workers, percentage: c.percentage, seed: ctx.seed, maxMs: sizes.maxMs });
+        const r = await runSynthetic({ workload: c.workload, nodes: sizes.nodes, pods: c.pods, workers: c.workers, percentage: c.percentage, engine: c.engine, seed: ctx.seed, maxMs: sizes.maxMs });
         const params = { ...baseParams, pods: r.scheduled, podsRequested: c.pods };
         const anchor = SCHEDULER_PERF_THRESHOLDS[c.workload];
         const extra = {
@@ -141,14 +164,16 @@ export const schedulerSuite: Suite = {
           cpuUsPerPod: r.scheduled > 0 ? (1000 * r.result.cpuMs) / r.scheduled : null,
           // Below 100% the pool runs every cycle on its main thread over one shard (pool.ts).
           ...(c.workers > 1 ? (c.percentage >= 100 ? { chunkNodes: CHUNK_NODES } : { cyclesOn: 'main thread alone, one shard' }) : {}),
-          ...(c.workers > 1 && oneWorker.has(`${c.workload}/${c.percentage}`) ? { speedupVsOneWorker: r.podsPerSecond / (oneWorker.get(`${c.workload}/${c.percentage}`) as number) } : {}),
+          ...(c.workers > 1 && oneWorker.has(sameEngine) ? { speedupVsOneWorker: r.podsPerSecond / (oneWorker.get(sameEngine) as number) } : {}),
+          ...(c.engine === 'incremental' && fullEngine.has(sameWorkers) ? { speedupVsFullEngine: r.podsPerSecond / (fullEngine.get(sameWorkers) as number) } : {}),
           ...(c.workers === cores && c.workers > 1 && ceiling !== null ? { parallelCeiling: ceiling } : {}),
           // Sampled per-plugin share of filter + score time (one cycle in pluginTimeShare.every).
           pluginTimeShare: r.pluginTimeShare ? { sampledCycles: r.pluginTimeShare.sampledCycles, every: r.pluginTimeShare.every, share: r.pluginTimeShare.share } : null,
           cutShortByTimeBudget: r.scheduled < c.pods, timeBudgetMs: sizes.maxMs, classes: r.built.state.tables.classes.length,
           ...(anchor ? { schedulerPerfAnchor: { ...anchor, note: 'upstream scheduler_perf threshold for a comparable shape, not measured here' } } : {}),
         };
-        if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(`${c.workload}/${c.percentage}`, r.podsPerSecond);
+        if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(sameEngine, r.podsPerSecond);
+        if (c.engine === 'full' && r.scheduled === c.pods) fullEngine.set(sameWorkers, r.podsPerSecond);
         ctx.record({ suite: 'scheduler', name: 'throughput', unit: 'pods/s', params, status: 'ok', samples: [r.podsPerSecond], summary: summarize([r.podsPerSecond]), extra });
         const lat: Measurement = { suite: 'scheduler', name: 'pod-latency', unit: 'ms', params, status: 'ok' };
         if (r.latency) lat.summary = r.latency;

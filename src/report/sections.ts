@@ -397,7 +397,8 @@ function schedulerSection(r: RunResults, host: string): Section | undefined {
       nodes: `${numParam(m, 'nodes') ?? '?'} nodes`,
       pods: numParam(m, 'pods') ?? null,
       workers: numParam(m, 'workers') ?? 0,
-      mode: strParam(m, 'mode') ?? '',
+      // The pool's two engines are two lines (results from before the engine existed have no engine: the full pass).
+      mode: `${strParam(m, 'mode') ?? ''}${strParam(m, 'engine') === 'incremental' ? ' incremental' : ''}`,
       podsPerSecond: m.summary.median,
       n: m.summary.n,
     }));

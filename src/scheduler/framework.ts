@@ -17,6 +17,7 @@
 import type { ThreadCtx } from './context.js';
 import { allNodeLabels, allNodeTaints, memoClass, memoize } from './context.js';
 import type { PodClass, SchedState } from './state.js';
+import { Histogram } from './histogram.js';
 import { MAX_NODE_SCORE } from './plugins/helper.js';
 import { imageLocalityPriority, scaledImageScore, IMAGE_LOCALITY_WEIGHT } from './plugins/imagelocality.js';
 import type { AffinityCycle } from './plugins/interpodaffinity.js';
@@ -229,6 +230,42 @@ export function fitCodeFor(ctx: ThreadCtx, c: Cycle, node: number): number {
   c.fit.code[node] = fc;
   c.fit.version[node] = v;
   return fc;
+}
+
+/**
+ * One node's Filter chain and raw dynamic scores for a cycle, in filterShard's
+ * order and with its arithmetic, into per-node columns (index = node id):
+ * reason[node] (0 = feasible) and, for a feasible node, fit[node] (FitCache
+ * code), ipa[node] (raw InterPodAffinity, 0 when the score is inactive) and
+ * spread[k * N + node] per soft constraint k. What the incremental engine
+ * re-evaluates for the nodes whose inputs changed.
+ */
+export function evaluateNode(ctx: ThreadCtx, c: Cycle, node: number, reason: Int32Array, fit: Int32Array, ipa: Int32Array, spread: Int32Array): void {
+  const { st } = ctx;
+  const { cls } = c;
+  let code = c.stat.reason[node] as number;
+  if (code === Fail.none) {
+    if (cls.ports.length > 0 && !nodePortsFit(st.tables.ports, st.portSlot, node * st.tables.portSlots, st.portCount[node] as number, cls.ports)) code = Fail.ports;
+    else {
+      const fc = fitCodeFor(ctx, c, node);
+      if (fc < 0) code = Fail.fit | (-fc << 4);
+      else {
+        let r = c.spreadHard.length > 0 ? spreadFilter(c.spreadHard, node) : 0;
+        if (r !== 0) code = Fail.spread | (r << 4);
+        else {
+          r = c.affinity.filterActive ? affinityFilter(c.affinity, node) : 0;
+          if (r !== 0) code = Fail.interPod | (r << 4);
+          else {
+            fit[node] = fc;
+            ipa[node] = c.affinity.scoreActive ? affinityRawScore(c.affinity, node) : 0;
+            const { N } = st;
+            for (let k = 0; k < c.spreadSoft.length; k++) spread[k * N + node] = spreadCount(c.spreadSoft[k] as SpreadCycle, node);
+          }
+        }
+      }
+    }
+  }
+  reason[node] = code;
 }
 
 // Per-shard stats (Float64): what NormalizeScore needs from the shard's taken entries.
@@ -583,6 +620,111 @@ export function shardStats(c: Cycle, b: ShardBuf, take: number): void {
   s[ST_COUNTED] = counted;
 }
 
+function shift(h: Histogram, add: boolean, v: number): void {
+  if (add) h.add(v);
+  else h.remove(v);
+}
+
+/**
+ * filterShard's stats over per-node columns (evaluateNode's) instead of a
+ * shard's entries, kept up to date as nodes change: each node's share is
+ * added (sign 1) after it is evaluated and removed (sign -1) before it is
+ * evaluated again; `write` gives the stats a shard of every node would have.
+ */
+export class ColumnStats {
+  feasible = 0;
+  private counted = 0;
+  private readonly taint = new Histogram();
+  private readonly affinity = new Histogram();
+  private readonly ipa = new Histogram();
+  /** Per spread bucket: the hostname counts of its counted nodes. */
+  private readonly buckets: Histogram[];
+
+  constructor(private readonly c: Cycle, private readonly N: number) {
+    this.buckets = Array.from({ length: c.spreadSoft.length > 0 && c.bucketed ? c.buckets : 0 }, () => new Histogram());
+  }
+
+  clear(): void {
+    this.feasible = 0;
+    this.counted = 0;
+    for (const h of [this.taint, this.affinity, this.ipa, ...this.buckets]) h.clear();
+  }
+
+  /**
+   * What a feasible node adds to PodTopologySpread's stats: -1 when it is not
+   * counted (explicit constraints ignore it, or there are none), else its
+   * hostname count in bucketed cycles, 0 otherwise.
+   */
+  share(node: number, spread: Int32Array): number {
+    const { c, N } = this;
+    const C = c.spreadSoft.length;
+    if (C === 0) return -1;
+    if (c.cls.spreadExplicit) for (let k = 0; k < C; k++) if ((spread[k * N + node] as number) < 0) return -1;
+    return this.buckets.length > 0 && c.h >= 0 ? (spread[c.h * N + node] as number) : 0;
+  }
+
+  /** Adds a node's share, as its columns stand. */
+  add(node: number, reason: Int32Array, ipa: Int32Array, spread: Int32Array): void {
+    if (reason[node] === 0) this.shift(node, true, ipa[node] as number, this.share(node, spread));
+  }
+
+  /**
+   * A node was evaluated again: before, it was feasible or not (`was`), with
+   * InterPodAffinity raw `oldIpa` and spread share `oldShare`. Taint and node
+   * affinity counts are static, so a node that stays feasible moves only what
+   * changed.
+   */
+  replace(node: number, was: boolean, oldIpa: number, oldShare: number, reason: Int32Array, ipa: Int32Array, spread: Int32Array): void {
+    const now = reason[node] === 0;
+    if (!now) {
+      if (was) this.shift(node, false, oldIpa, oldShare);
+      return;
+    }
+    const newIpa = ipa[node] as number;
+    const newShare = this.share(node, spread);
+    if (!was) { this.shift(node, true, newIpa, newShare); return; }
+    if (newIpa !== oldIpa) { this.ipa.remove(oldIpa); this.ipa.add(newIpa); }
+    if (newShare !== oldShare) {
+      this.spreadShift(node, false, oldShare);
+      this.spreadShift(node, true, newShare);
+    }
+  }
+
+  private shift(node: number, add: boolean, ipaRaw: number, share: number): void {
+    const { c } = this;
+    this.feasible += add ? 1 : -1;
+    shift(this.taint, add, c.stat.taintCount[node] as number);
+    shift(this.affinity, add, c.stat.nodeAffinity[node] as number);
+    shift(this.ipa, add, ipaRaw);
+    this.spreadShift(node, add, share);
+  }
+
+  private spreadShift(node: number, add: boolean, share: number): void {
+    if (share < 0) return;
+    this.counted += add ? 1 : -1;
+    if (this.buckets.length === 0) return;
+    const { c } = this;
+    const bucket = c.z >= 0 ? ((c.spreadSoft[c.z] as SpreadCycle).col[node] as number) : 0;
+    shift(this.buckets[bucket] as Histogram, add, share);
+  }
+
+  /** The stats into b.stats, as filterShard leaves them for a shard of every node. */
+  write(b: ShardBuf): void {
+    const s = b.stats;
+    s[ST_MAX_TAINT] = Math.max(0, this.taint.max());
+    s[ST_MAX_AFFINITY] = Math.max(0, this.affinity.max());
+    s[ST_IPA_MIN] = Math.min(0, this.ipa.min());
+    s[ST_IPA_MAX] = Math.max(0, this.ipa.max());
+    s[ST_COUNTED] = this.counted;
+    this.buckets.forEach((h, k) => {
+      const o = ST_BUCKETS + 3 * k;
+      s[o] = h.size > 0 ? 1 : 0;
+      s[o + 1] = h.min();
+      s[o + 2] = h.max();
+    });
+  }
+}
+
 /** Per-thread scratch for spread's raw score of one node given per-constraint counts. */
 const countScratch = new Int32Array(64);
 const weightScratch = new Float64Array(64);
@@ -732,7 +874,7 @@ export function scoreShard(c: Cycle, b: ShardBuf, take: number, g: Float64Array,
 }
 
 /** What a cycle's totals need from a normalisation g, read out once per pass. */
-interface Normalisation {
+export interface Normalisation {
   weighted: Int32Array;
   scoreIpa: boolean;
   ipaMin: number;
@@ -751,7 +893,7 @@ interface Normalisation {
   k1: number;
 }
 
-function normalisation(c: Cycle, g: Float64Array): Normalisation {
+export function normalisation(c: Cycle, g: Float64Array): Normalisation {
   const soft = c.spreadSoft;
   const C = soft.length;
   const weights = g.subarray(G_WEIGHTS, G_WEIGHTS + C);
@@ -766,7 +908,7 @@ function normalisation(c: Cycle, g: Float64Array): Normalisation {
 }
 
 /** Σ weight × normalised score of one entry (fc: FitCache code, ipaRaw: raw InterPodAffinity, spread counts at eSpread[k * cap + i]). */
-function entryTotal(n: Normalisation, node: number, fc: number, ipaRaw: number, eSpread: Int32Array, i: number, cap: number): number {
+export function entryTotal(n: Normalisation, node: number, fc: number, ipaRaw: number, eSpread: Int32Array, i: number, cap: number): number {
   let spread = 0;
   if (n.two) {
     // spreadRawScore for two constraints, the same arithmetic in the same order.
@@ -891,7 +1033,7 @@ export class Guesses {
 }
 
 /** The normalisation values a cycle's totals depend on are all equal (a NaN guess never is). */
-function sameNormalisation(c: Cycle, a: Float64Array, b: Float64Array): boolean {
+export function sameNormalisation(c: Cycle, a: Float64Array, b: Float64Array): boolean {
   const L = G_WEIGHTS + c.spreadSoft.length;
   for (let k = 0; k < L; k++) if (a[k] !== b[k]) return false;
   return true;
@@ -996,6 +1138,11 @@ function aggregateReasons(st: SchedState, reasons: Int32Array[], bufs: ShardBuf[
     }
     if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
   });
+  return reasonCounts(st, codes);
+}
+
+/** Failure code → node count, as reason string → node count (a code may stand for several reasons). */
+export function reasonCounts(st: SchedState, codes: Map<number, number>): Map<string, number> {
   const m = new Map<string, number>();
   for (const [code, n] of codes) for (const r of reasonStrings(st, code)) m.set(r, (m.get(r) ?? 0) + n);
   return m;

@@ -5,7 +5,7 @@ import { summarize } from '../stats/summary.js';
 import type { Summary } from '../stats/summary.js';
 import { SchedulerPool } from './pool.js';
 import { scheduleReferenceAsync } from './scheduler.js';
-import type { ScheduleResult } from './scheduler.js';
+import type { Engine, ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { PluginTimeShare } from './plugintime.js';
 import { buildState } from './state.js';
 import type { BuiltState } from './state.js';
@@ -19,20 +19,9 @@ export { generateNodes, generatePods, isWorkload, SCHEDULER_PERF_THRESHOLDS, WOR
 export type { Workload } from './synthetic.js';
 export { SchedulerPool } from './pool.js';
 export { scheduleReference, scheduleReferenceAsync } from './scheduler.js';
-export type { ScheduleOptions, ScheduleResult } from './scheduler.js';
+export { ENGINES } from './scheduler.js';
+export type { Engine, ScheduleOptions, ScheduleResult } from './scheduler.js';
 export type { PluginTimeShare } from './plugintime.js';
-
-export interface RunSpec {
-  workload: Workload;
-  nodes: number;
-  pods: number;
-  /** 0 = single-threaded reference path; N ≥ 1 = N threads over node shards (main + N - 1 persistent workers). */
-  workers: number;
-  /** 0 = adaptive, 100 = all nodes. */
-  percentage: number;
-  seed: number;
-  maxMs?: number;
-}
 
 /** How to schedule a built state: the part of RunSpec both the synthetic and the manifest path share. */
 export interface ScheduleSpec {
@@ -42,11 +31,22 @@ export interface ScheduleSpec {
   percentage: number;
   /** Seeds tie-breaking among equal best scores. */
   seed: number;
+  /** The pool's engine for cycles that score every node (ScheduleOptions.engine); the reference path is always full. Default 'full'. */
+  engine?: Engine;
   maxMs?: number;
+}
+
+/** A synthetic run: the cluster's shape and how to schedule it. */
+export interface RunSpec extends ScheduleSpec {
+  workload: Workload;
+  nodes: number;
+  pods: number;
 }
 
 export interface BuiltRunSummary {
   mode: 'reference' | 'pool';
+  /** The engine that ran: 'full' on the reference path whatever was asked. */
+  engine: Engine;
   scheduled: number;
   placed: number;
   unschedulable: number;
@@ -67,7 +67,9 @@ export interface RunSummary extends BuiltRunSummary {
 
 /** Schedules the pending pods of a built state (synthetic or from manifests) and summarizes; the measured span is the scheduling loop only. */
 export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Promise<BuiltRunSummary> {
-  const opts = { percentageOfNodesToScore: spec.percentage, seed: spec.seed, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}) };
+  const opts: ScheduleOptions = {
+    percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
+  };
   let result: ScheduleResult;
   if (spec.workers === 0) result = await scheduleReferenceAsync(built.state, built.pending, opts);
   else {
@@ -80,7 +82,7 @@ export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Prom
   }
   const placed = result.placements.reduce((n, x) => n + (x >= 0 ? 1 : 0), 0);
   return {
-    mode: spec.workers === 0 ? 'reference' : 'pool', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
+    mode: spec.workers === 0 ? 'reference' : 'pool', engine: spec.workers === 0 ? 'full' : opts.engine ?? 'full', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
     elapsedMs: result.elapsedMs, podsPerSecond: result.scheduled / (result.elapsedMs / 1000),
     latency: result.scheduled > 0 ? summarize(result.latenciesMs) : null,
     topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), pluginTimeShare: result.pluginTimes, result, built,

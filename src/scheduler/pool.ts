@@ -60,6 +60,7 @@ import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import type { Cycle, ShardBuf, ShardRange } from './framework.js';
 import { clearShard, decide, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
+import { IncrementalEngine, MAX_CACHE_BYTES } from './incremental.js';
 import { CycleRecorder, SingleShard } from './scheduler.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
@@ -102,6 +103,8 @@ export interface PoolOptions {
   soloNodes?: number;
   /** How long to wait for a claimed chunk before filtering it on the main thread (default RESCUE_AFTER_MS). */
   rescueAfterMs?: number;
+  /** The incremental engine's class-state budget (default MAX_CACHE_BYTES). */
+  incrementalCacheBytes?: number;
 }
 
 /** What the pool's threads did over its runs (who filtered which chunk changes no result; this says how it went). */
@@ -114,13 +117,18 @@ export interface PoolStats {
   chunksByMain: number;
   /** Chunks another thread had claimed but not finished in time, filtered by the main thread. */
   rescued: number;
+  /** Cycles the incremental engine ran, and those of them that re-evaluated every node (a new class, a moved limit, many commits). */
+  incrementalCycles: number;
+  incrementalFullRefreshes: number;
+  /** Class states the last run's engine dropped to stay within its budget. */
+  incrementalEvictions: number;
 }
 
 export class SchedulerPool {
   readonly workers: number;
   /** Chunks of the node order (1 with one worker). */
   readonly chunks: number;
-  readonly stats: PoolStats = { cycles: 0, parallelCycles: 0, chunks: 0, chunksByMain: 0, rescued: 0 };
+  readonly stats: PoolStats = { cycles: 0, parallelCycles: 0, chunks: 0, chunksByMain: 0, rescued: 0, incrementalCycles: 0, incrementalFullRefreshes: 0, incrementalEvictions: 0 };
   private readonly helpers: number;
   private readonly soloNodes: number;
   /** The main thread's one shard for cycles below 100% with soloNodes unset; null when chunks are used. */
@@ -141,6 +149,7 @@ export class SchedulerPool {
   private readonly spinMs: number;
   private phaseId = 0n;
   private serving: Promise<unknown>[] | null = null;
+  private readonly incrementalCacheBytes: number;
 
   constructor(private readonly st: SchedState, workers: number, options: PoolOptions = {}) {
     const most = Math.min(MAX_THREADS, Math.max(64, availableParallelism()));
@@ -152,6 +161,7 @@ export class SchedulerPool {
     this.soloNodes = options.soloNodes ?? Number.POSITIVE_INFINITY;
     this.single = options.soloNodes === undefined && workers > 1 ? new SingleShard(st) : null;
     this.rescueAfterMs = options.rescueAfterMs ?? RESCUE_AFTER_MS;
+    this.incrementalCacheBytes = options.incrementalCacheBytes ?? MAX_CACHE_BYTES;
     // Where the chunks split does not change any result (they are merged in order).
     const chunkNodes = workers === 1 ? st.N : Math.max(1, Math.ceil(Math.max(options.chunkNodes ?? CHUNK_NODES, st.N / MAX_CHUNKS)));
     const ranges: ShardRange[] = [];
@@ -255,6 +265,8 @@ export class SchedulerPool {
     const rec = new CycleRecorder(st, pending.length, opts);
     const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
     const eager = this.helpers > 0 && numToFind >= st.N;
+    // The incremental engine takes the cycles it applies to (every node scored); the rest run here in full.
+    const incremental = (opts.engine ?? 'full') === 'incremental' && numToFind >= st.N ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
     const began = performance.now();
     const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
     // Re-scoring (a wrong guess, about one cycle in ten) stays on this thread: a light pass over the taken entries.
@@ -272,9 +284,23 @@ export class SchedulerPool {
         sliceStart = t0 = performance.now();
       }
       const start = rec.nextStart;
+      let prepared: Cycle | null = null;
+      if (incremental !== null) {
+        prepared = prepareCycle(w.ctx, pod);
+        if (incremental.applies(prepared, numToFind)) {
+          rec.sample(i, w.ctx, prepared, start, numToFind);
+          this.stats.cycles++;
+          this.stats.incrementalCycles++;
+          const refreshes = incremental.fullRefreshes;
+          rec.finish(i, pod, incremental.cycle(w.ctx, prepared, start, rec.rng, rec.placements, i), t0);
+          this.stats.incrementalFullRefreshes += incremental.fullRefreshes - refreshes;
+          this.stats.incrementalEvictions = incremental.evictions;
+          continue;
+        }
+      }
       if (!eager && this.single !== null) {
         // Below 100%: the reference cycle, on this thread alone (see the header).
-        const c = prepareCycle(w.ctx, pod);
+        const c = prepared ?? prepareCycle(w.ctx, pod);
         rec.sample(i, w.ctx, c, start, numToFind);
         this.stats.cycles++;
         rec.finish(i, pod, this.single.cycle(w.ctx, c, start, numToFind, rec.rng, w.guesses.for(c)), t0);
@@ -282,13 +308,13 @@ export class SchedulerPool {
       }
       // A sampled cycle times its plugins before the phase opens, the helpers idle: the sampler's time is taken out of the run.
       const sampled = rec.timer?.wants(i) ?? false;
-      const early = sampled ? prepareCycle(w.ctx, pod) : null;
+      const early = sampled ? (prepared ?? prepareCycle(w.ctx, pod)) : null;
       if (early !== null) rec.sample(i, w.ctx, early, start, numToFind);
       const phase = this.open(pod, start, numToFind);
       let woken = eager;
       if (woken) this.wakeHelpers();
       // PreFilter/PreScore here overlaps with the woken helpers' own.
-      const c = early ?? prepareCycle(w.ctx, pod);
+      const c = early ?? prepared ?? prepareCycle(w.ctx, pod);
       if (!woken && this.helpers > 0) {
         // Alone first; the helpers join once the work is worth sharing (see the header).
         const examined = filterChunks(w, c, phase, start, numToFind, this.chunks, this.soloNodes, true);

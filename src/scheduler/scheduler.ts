@@ -13,6 +13,9 @@ import type { PluginTimeShare } from './plugintime.js';
 import type { SchedState } from './state.js';
 import { commitPod } from './state.js';
 
+export const ENGINES = ['incremental', 'full'] as const;
+export type Engine = (typeof ENGINES)[number];
+
 export interface ScheduleOptions {
   /** 0 = upstream's adaptive percentage; 100 = score every feasible node. */
   percentageOfNodesToScore: number;
@@ -20,6 +23,13 @@ export interface ScheduleOptions {
   seed: number;
   /** Stop after this much wall time (the rest stay pending; `scheduled` says how many ran). */
   maxMs?: number;
+  /**
+   * 'incremental' (pool only): cycles that score every node re-evaluate only the
+   * nodes whose inputs changed since their class's last pod (incremental.ts),
+   * with the same placements; 'full' (default): every cycle filters and scores
+   * every node, as kube-scheduler does.
+   */
+  engine?: Engine;
   /** Time each plugin in one cycle of this many (plugintime.ts); 0 = never. Default PLUGIN_SAMPLE_EVERY. */
   pluginSampleEvery?: number;
 }
