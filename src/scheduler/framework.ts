@@ -909,22 +909,46 @@ export function normalisation(c: Cycle, g: Float64Array): Normalisation {
 
 /** Σ weight × normalised score of one entry (fc: FitCache code, ipaRaw: raw InterPodAffinity, spread counts at eSpread[k * cap + i]). */
 export function entryTotal(n: Normalisation, node: number, fc: number, ipaRaw: number, eSpread: Int32Array, i: number, cap: number): number {
-  let spread = 0;
+  return entryFixed(n, node, fc) + entryVarying(n, entrySpreadRaw(n, eSpread, i, cap), ipaRaw);
+}
+
+/**
+ * The part of an entry's total that holds while only the spread and
+ * InterPodAffinity extremes move: the static plugins (under maxTaint and
+ * maxAffinity), LeastAllocated and BalancedAllocation. Every term is an
+ * integer, so the sum is exact in any order.
+ */
+export function entryFixed(n: Normalisation, node: number, fc: number): number {
+  return (n.weighted[node] as number) + FIT_WEIGHT * (fc >> 7) + BALANCED_WEIGHT * (fc & 127);
+}
+
+/** PodTopologySpread's raw score of an entry under the cycle's topology weights (-1: scores 0; unused when there is no soft constraint). */
+export function entrySpreadRaw(n: Normalisation, eSpread: Int32Array, i: number, cap: number): number {
   if (n.two) {
     // spreadRawScore for two constraints, the same arithmetic in the same order.
     const c0 = eSpread[i] as number;
     const c1 = eSpread[cap + i] as number;
-    let raw = -1;
-    if (!(n.explicit && (c0 < 0 || c1 < 0))) {
-      let score = 0;
-      if (c0 >= 0) score += c0 * n.w0 + n.k0;
-      if (c1 >= 0) score += c1 * n.w1 + n.k1;
-      raw = Math.round(score);
-    }
-    spread = spreadNormalized(raw, n.spreadMin, n.spreadMax);
-  } else if (n.C > 0) spread = spreadNormalized(spreadRawScore(n.soft, n.explicit, n.weights, eSpread, i, cap), n.spreadMin, n.spreadMax);
+    if (n.explicit && (c0 < 0 || c1 < 0)) return -1;
+    let score = 0;
+    if (c0 >= 0) score += c0 * n.w0 + n.k0;
+    if (c1 >= 0) score += c1 * n.w1 + n.k1;
+    return Math.round(score);
+  }
+  return n.C > 0 ? spreadRawScore(n.soft, n.explicit, n.weights, eSpread, i, cap) : -1;
+}
+
+/** The weighted spread and InterPodAffinity scores of an entry from its raw ones, under the cycle's extremes. */
+export function entryVarying(n: Normalisation, spreadRaw: number, ipaRaw: number): number {
+  const spread = n.C > 0 ? spreadNormalized(spreadRaw, n.spreadMin, n.spreadMax) : 0;
   const ipa = n.scoreIpa ? affinityNormalized(ipaRaw, n.ipaMin, n.ipaMax) : 0;
-  return (n.weighted[node] as number) + FIT_WEIGHT * (fc >> 7) + PTS_WEIGHT * spread + IPA_WEIGHT * ipa + BALANCED_WEIGHT * (fc & 127);
+  return PTS_WEIGHT * spread + IPA_WEIGHT * ipa;
+}
+
+/** Whether two normalisations differ only in the spread and InterPodAffinity extremes (entryFixed and entrySpreadRaw then hold). */
+export function sameFixedParts(c: Cycle, a: Float64Array, b: Float64Array): boolean {
+  if (a[G_MAX_TAINT] !== b[G_MAX_TAINT] || a[G_MAX_AFFINITY] !== b[G_MAX_AFFINITY]) return false;
+  for (let k = G_WEIGHTS; k < G_WEIGHTS + c.spreadSoft.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** scoreShard keeping every plugin's normalised score (explain, tests): the plain, unfused form. */

@@ -32,7 +32,7 @@
 import type { ThreadCtx } from './context.js';
 import { memoize } from './context.js';
 import type { Cycle, Decision, ShardBuf } from './framework.js';
-import { ColumnStats, entryTotal, evaluateNode, globalBufLength, mergeStats, normalisation, reasonCounts, sameNormalisation, shardBuf, shardBufBytes } from './framework.js';
+import { ColumnStats, entryFixed, entrySpreadRaw, entryVarying, evaluateNode, globalBufLength, mergeStats, normalisation, reasonCounts, reduceRecords, sameFixedParts, sameNormalisation, scoreShard, shardBuf, shardBufBytes, shardStats } from './framework.js';
 import type { SpreadCycle } from './plugins/podtopologyspread.js';
 import type { SchedState } from './state.js';
 
@@ -123,6 +123,9 @@ interface ClassState {
   spread: Int32Array;
   /** Σ weight × normalised score per node, under `g`; NaN for an infeasible node. */
   total: Float64Array;
+  /** The total's parts that hold while only the spread and affinity extremes move (entryFixed, entrySpreadRaw). */
+  fixed: Float64Array;
+  spreadRaw: Float64Array;
   /** Per block of BLOCK nodes (by node id), the highest total: pick skips blocks below its running maximum. */
   blockMax: Float64Array;
   stats: ColumnStats;
@@ -142,6 +145,9 @@ export class IncrementalEngine {
   private readonly capacity: number;
   private readonly statsBuf: ShardBuf;
   private readonly one = Int32Array.of(1);
+  private readonly take = new Int32Array(1);
+  /** The window's entries (below 100%), allocated on first use. */
+  private windowBuf: ShardBuf | null = null;
   private readonly g: Float64Array;
   private readonly mark: Uint8Array;
   private readonly dirty: Int32Array;
@@ -158,20 +164,23 @@ export class IncrementalEngine {
     this.g = new Float64Array(globalBufLength(st));
     this.mark = new Uint8Array(N);
     this.dirty = new Int32Array(N);
-    const perClass = N * (4 * 3 + 4 * Math.max(1, st.tables.maxSoftSpread) + 8) + 8 * globalBufLength(st);
+    const perClass = N * (4 * 3 + 4 * Math.max(1, st.tables.maxSoftSpread) + 3 * 8) + 8 * globalBufLength(st);
     this.capacity = Math.max(1, Math.floor(cacheBytes / perClass));
   }
 
-  /** Whether a cycle can run here: every node scored, and spread extremes from buckets. */
+  /**
+   * Whether a cycle can run here: a window of the rotated order (below 100%),
+   * or every node with spread extremes from buckets.
+   */
   applies(c: Cycle, numToFind: number): boolean {
-    return numToFind >= this.st.N && (c.spreadSoft.length === 0 || c.bucketed);
+    return numToFind < this.st.N || c.spreadSoft.length === 0 || c.bucketed;
   }
 
   /**
    * One cycle. `log` holds the node every earlier pod of the run was
    * committed to (-1: none), `logLen` of them: the run's placements.
    */
-  cycle(ctx: ThreadCtx, c: Cycle, start: number, rng: () => number, log: Int32Array, logLen: number): Decision {
+  cycle(ctx: ThreadCtx, c: Cycle, start: number, numToFind: number, rng: () => number, log: Int32Array, logLen: number): Decision {
     const { st } = this;
     const { N } = st;
     this.cycles++;
@@ -212,7 +221,7 @@ export class IncrementalEngine {
       }
     }
     s.logPos = logLen;
-    const d = this.decide(c, s, full, start, rng);
+    const d = numToFind >= N ? this.decide(c, s, full, start, rng) : this.window(c, s, start, numToFind, rng);
     for (let j = 0; j < this.dirtyCount; j++) this.mark[this.dirty[j] as number] = 0;
     this.dirtyCount = 0;
     return d;
@@ -227,7 +236,7 @@ export class IncrementalEngine {
     }
     const s: ClassState = {
       logPos: 0, reason: new Int32Array(N), fit: new Int32Array(N), ipa: new Int32Array(N), spread: new Int32Array(N * Math.max(1, c.spreadSoft.length)),
-      total: new Float64Array(N), blockMax: new Float64Array((N >> BLOCK_SHIFT) + 1), stats: new ColumnStats(c, N), g: new Float64Array(globalBufLength(this.st)).fill(Number.NaN), snapshot: inputs.map((x) => new Int32Array(x.arr.length)), scalars: now,
+      total: new Float64Array(N), fixed: new Float64Array(N), spreadRaw: new Float64Array(N), blockMax: new Float64Array((N >> BLOCK_SHIFT) + 1), stats: new ColumnStats(c, N), g: new Float64Array(globalBufLength(this.st)).fill(Number.NaN), snapshot: inputs.map((x) => new Int32Array(x.arr.length)), scalars: now,
     };
     this.classes.set(c.classId, s);
     return s;
@@ -276,9 +285,14 @@ export class IncrementalEngine {
     mergeStats(st, c, [this.statsBuf], this.one, g);
     const held = sameNormalisation(c, g, s.g);
     const norm = normalisation(c, g);
-    const { reason, fit, ipa, spread, total } = s;
+    const { reason, fit, ipa, spread, total, fixed, spreadRaw } = s;
     const retotal = (n: number): void => {
-      total[n] = reason[n] === 0 ? entryTotal(norm, n, fit[n] as number, ipa[n] as number, spread, n, N) : Number.NaN;
+      if (reason[n] !== 0) { total[n] = Number.NaN; return; }
+      const f = entryFixed(norm, n, fit[n] as number);
+      const r = entrySpreadRaw(norm, spread, n, N);
+      fixed[n] = f;
+      spreadRaw[n] = r;
+      total[n] = f + entryVarying(norm, r, ipa[n] as number);
     };
     const { blockMax } = s;
     if (held) {
@@ -294,12 +308,58 @@ export class IncrementalEngine {
         else if (old === m) blockMax[b] = Number.NaN;
       }
     } else {
-      for (let n = 0; n < N; n++) retotal(n);
+      // Only the spread or affinity extremes moved (most changes): the other parts stand for every clean node.
+      if (!full && sameFixedParts(c, g, s.g)) {
+        for (let j = 0; j < this.dirtyCount; j++) retotal(this.dirty[j] as number);
+        for (let n = 0; n < N; n++) {
+          if (reason[n] === 0 && this.mark[n] === 0) total[n] = (fixed[n] as number) + entryVarying(norm, spreadRaw[n] as number, ipa[n] as number);
+        }
+      } else for (let n = 0; n < N; n++) retotal(n);
       for (let b = 0; b < blockMax.length; b++) blockMax[b] = maxOf(total, b << BLOCK_SHIFT, Math.min(N, (b + 1) << BLOCK_SHIFT));
       s.g.set(g);
     }
     const picked = pick(total, blockMax, start, rng);
     return { node: picked, processed: N, feasible, reasons: null, rescored: !held && !full };
+  }
+
+  /**
+   * Below 100%: the full pass's filter walk over the rotated order from
+   * `start`, reading the columns instead of running the filters, until
+   * numToFind feasible nodes are found; their entries go into one shard
+   * buffer, and the full pass's own stats, normalisation, scoring and
+   * selection run over it (the window moves every pod: no total carries over).
+   */
+  private window(c: Cycle, s: ClassState, start: number, numToFind: number, rng: () => number): Decision {
+    const { st, g } = this;
+    const { N } = st;
+    const C = c.spreadSoft.length;
+    const b = (this.windowBuf ??= shardBuf(st, new ArrayBuffer(shardBufBytes(st, N)), N));
+    const { reason, fit, ipa, spread } = s;
+    let f = 0;
+    let p = 0;
+    while (p < N && f < numToFind) {
+      let n = start + p;
+      if (n >= N) n -= N;
+      p++;
+      if (reason[n] !== 0) continue;
+      b.node[f] = n;
+      b.pos[f] = p - 1;
+      b.fit[f] = fit[n] as number;
+      b.ipa[f] = ipa[n] as number;
+      for (let k = 0; k < C; k++) b.spread[k * N + f] = spread[k * N + n] as number;
+      f++;
+    }
+    if (f === 0) return { node: -1, processed: N, feasible: 0, reasons: this.reasons(reason), rescored: false };
+    if (f === 1) return { node: b.node[0] as number, processed: p, feasible: 1, reasons: null, rescored: false };
+    const takes = this.take;
+    takes[0] = f;
+    shardStats(c, b, f);
+    mergeStats(st, c, [b], takes, g);
+    scoreShard(c, b, f, g);
+    // "Rescored" as the full pass counts it: the class's previous normalisation did not hold.
+    const rescored = !sameNormalisation(c, g, s.g);
+    s.g.set(g);
+    return { node: reduceRecords([b], takes, rng), processed: p, feasible: f, reasons: null, rescored };
   }
 
   private reasons(reason: Int32Array): Map<string, number> {

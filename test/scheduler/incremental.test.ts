@@ -1,6 +1,6 @@
 // The incremental engine (incremental.ts) must place every pod exactly where
 // the full pass does: same nodes, same unschedulable pods and reasons, for
-// every workload, while actually taking the cycles (its counters say it did),
+// every workload, every node scored or the adaptive window, while actually taking the cycles (its counters say it did),
 // and also when its class-state budget forces evictions. Histogram is its
 // min/max bookkeeping.
 import { spawnSync } from 'node:child_process';
@@ -23,28 +23,30 @@ function cluster(workload: Workload, nodes: number, pods: number, seed = 11) {
   return buildState(generateNodes(nodes, seed), generatePods(workload, pods, seed));
 }
 
-async function incremental(workload: Workload, nodes: number, pods: number, options: PoolOptions = {}) {
+async function incremental(workload: Workload, nodes: number, pods: number, options: PoolOptions = {}, pct = 100) {
   const b = cluster(workload, nodes, pods);
   const pool = new SchedulerPool(b.state, 1, options);
   pools.push(pool);
-  const r = await pool.schedule(b.pending, { percentageOfNodesToScore: 100, seed: 3, engine: 'incremental', pluginSampleEvery: 0 });
+  const r = await pool.schedule(b.pending, { percentageOfNodesToScore: pct, seed: 3, engine: 'incremental', pluginSampleEvery: 0 });
   return { r, stats: pool.stats };
 }
 
 describe('incremental engine', () => {
   // Enough pods per node that zones fill, spread counts and skew limits move, and nodes run out.
-  for (const workload of WORKLOADS) {
-    it(`places ${workload} exactly as the reference path (400 nodes, 4000 pods, every node scored)`, async () => {
-      const b = cluster(workload, 400, 4000);
-      const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed: 3 });
-      const { r, stats } = await incremental(workload, 400, 4000);
-      expect(Array.from(r.placements)).toEqual(Array.from(ref.placements));
-      expect(r.unschedulable.map((u) => `${u.pod} ${u.message}`)).toEqual(ref.unschedulable.map((u) => `${u.pod} ${u.message}`));
-      expect([...r.reasonTotals].sort()).toEqual([...ref.reasonTotals].sort());
-      // It took the cycles, and most of them without re-evaluating every node.
-      expect(stats.incrementalCycles).toBeGreaterThan(2000);
-      expect(stats.incrementalFullRefreshes).toBeLessThan(stats.incrementalCycles / 2);
-    });
+  for (const pct of [100, 0]) {
+    for (const workload of WORKLOADS) {
+      it(`places ${workload} exactly as the reference path (400 nodes, 4000 pods, percentage ${pct || 'adaptive'})`, async () => {
+        const b = cluster(workload, 400, 4000);
+        const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: pct, seed: 3 });
+        const { r, stats } = await incremental(workload, 400, 4000, {}, pct);
+        expect(Array.from(r.placements)).toEqual(Array.from(ref.placements));
+        expect(r.unschedulable.map((u) => `${u.pod} ${u.message}`)).toEqual(ref.unschedulable.map((u) => `${u.pod} ${u.message}`));
+        expect([...r.reasonTotals].sort()).toEqual([...ref.reasonTotals].sort());
+        // It took the cycles, and most of them without re-evaluating every node.
+        expect(stats.incrementalCycles).toBeGreaterThan(2000);
+        expect(stats.incrementalFullRefreshes).toBeLessThan(stats.incrementalCycles / 2);
+      });
+    }
   }
 
   it('the mixed workload fills nodes: some pods are unschedulable with reasons, identical on both paths', async () => {
@@ -64,15 +66,14 @@ describe('incremental engine', () => {
     expect(stats.incrementalEvictions).toBeGreaterThan(10);
   });
 
-  it('below 100% the pool runs the full pass: the engine takes no cycle', async () => {
-    const b = cluster('basic', 300, 300);
-    const pool = new SchedulerPool(b.state, 1);
-    pools.push(pool);
-    const ref = scheduleReference(cluster('basic', 300, 300).state, b.pending, { percentageOfNodesToScore: 50, seed: 3 });
-    const r = await pool.schedule(b.pending, { percentageOfNodesToScore: 50, seed: 3, engine: 'incremental' });
+  it('the adaptive window starts where the last one stopped: a small cluster with a 100-node window and full nodes', async () => {
+    // 150 nodes: the window is upstream's minimum of 100 nodes; 3000 pods fill them, so windows run past unfit nodes and wrap.
+    const b = cluster('mixed', 150, 3000);
+    const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 0, seed: 3 });
+    expect(ref.unschedulable.length).toBeGreaterThan(50);
+    const { r } = await incremental('mixed', 150, 3000, {}, 0);
     expect(Array.from(r.placements)).toEqual(Array.from(ref.placements));
-    expect(pool.stats.incrementalCycles).toBe(0);
-    expect(pool.stats.cycles).toBe(300);
+    expect(r.unschedulable.map((u) => u.message)).toEqual(ref.unschedulable.map((u) => u.message));
   });
 });
 
