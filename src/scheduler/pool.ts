@@ -265,8 +265,8 @@ export class SchedulerPool {
     const rec = new CycleRecorder(st, pending.length, opts);
     const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
     const eager = this.helpers > 0 && numToFind >= st.N;
-    // The incremental engine takes the cycles it applies to; the rest run here in full.
-    const incremental = (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
+    // The incremental engine takes the cycles it applies to (every node scored); the rest run here in full.
+    const incremental = (opts.engine ?? 'full') === 'incremental' && numToFind >= st.N ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
     const began = performance.now();
     const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
     // Re-scoring (a wrong guess, about one cycle in ten) stays on this thread: a light pass over the taken entries.
@@ -292,7 +292,7 @@ export class SchedulerPool {
           this.stats.cycles++;
           this.stats.incrementalCycles++;
           const refreshes = incremental.fullRefreshes;
-          rec.finish(i, pod, incremental.cycle(w.ctx, prepared, start, numToFind, rec.rng, rec.placements, i), t0);
+          rec.finish(i, pod, incremental.cycle(w.ctx, prepared, start, rec.rng, rec.placements, i), t0);
           this.stats.incrementalFullRefreshes += incremental.fullRefreshes - refreshes;
           this.stats.incrementalEvictions = incremental.evictions;
           continue;

