@@ -1150,19 +1150,23 @@ function aggregateReasons(st: SchedState, reasons: Int32Array[], bufs: ShardBuf[
   const codes = new Map<number, number>();
   bufs.forEach((b, w) => {
     const from = (ranges[w] as ShardRange).from;
-    const to = from + (b.head[H_EXAMINED] as number);
-    let run = 0;
-    let code = 0;
-    for (let p = from; p < to; p++) {
-      const x = (reasons[w] as Int32Array)[p] as number;
-      if (x === code) { run++; continue; }
-      if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
-      code = x;
-      run = 1;
-    }
-    if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
+    countCodeRuns(codes, reasons[w] as Int32Array, from, from + (b.head[H_EXAMINED] as number));
   });
   return reasonCounts(st, codes);
+}
+
+/** Adds the failure codes of reasons[from, to) to `codes` (code → node count), counted in runs. */
+export function countCodeRuns(codes: Map<number, number>, reasons: Int32Array, from: number, to: number): void {
+  let run = 0;
+  let code = 0;
+  for (let p = from; p < to; p++) {
+    const x = reasons[p] as number;
+    if (x === code) { run++; continue; }
+    if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
+    code = x;
+    run = 1;
+  }
+  if (run > 0) codes.set(code, (codes.get(code) ?? 0) + run);
 }
 
 /** Failure code → node count, as reason string → node count (a code may stand for several reasons). */

@@ -18,7 +18,8 @@
 // the total change, which is most of what a Deployment's pods do), recomputes
 // the normalisation over the columns (columnStats + mergeStats, exactly the
 // full pass's), and re-totals only those nodes when the normalisation held
-// (every node otherwise). The pick replays selectHost's seeded reservoir
+// (every node otherwise, from cached fixed parts when only the spread and
+// affinity extremes moved). The pick replays selectHost's seeded reservoir
 // sampling over the totals in rotated order: the same node and the same random
 // draws as the full pass, so placements are identical to the reference path's
 // (a test compares them over every workload).
@@ -32,7 +33,7 @@
 import type { ThreadCtx } from './context.js';
 import { memoize } from './context.js';
 import type { Cycle, Decision, ShardBuf } from './framework.js';
-import { ColumnStats, entryFixed, entrySpreadRaw, entryVarying, evaluateNode, globalBufLength, mergeStats, normalisation, reasonCounts, sameFixedParts, sameNormalisation, shardBuf, shardBufBytes } from './framework.js';
+import { ColumnStats, countCodeRuns, entryFixed, entrySpreadRaw, entryVarying, evaluateNode, globalBufLength, mergeStats, normalisation, reasonCounts, sameFixedParts, sameNormalisation, shardBuf, shardBufBytes } from './framework.js';
 import type { SpreadCycle } from './plugins/podtopologyspread.js';
 import type { SchedState } from './state.js';
 
@@ -322,19 +323,11 @@ export class IncrementalEngine {
   }
 
   private reasons(reason: Int32Array): Map<string, number> {
-    // In runs: a handful of codes stand for thousands of nodes.
     const codes = new Map<number, number>();
-    let code = reason[0] as number;
-    let run = 0;
-    for (const x of reason) {
-      if (x === code) { run++; continue; }
-      codes.set(code, (codes.get(code) ?? 0) + run);
-      code = x;
-      run = 1;
-    }
-    codes.set(code, (codes.get(code) ?? 0) + run);
+    countCodeRuns(codes, reason, 0, reason.length);
     return reasonCounts(this.st, codes);
   }
+
 }
 
 /**

@@ -45,7 +45,7 @@ export interface RunSpec extends ScheduleSpec {
 
 export interface BuiltRunSummary {
   mode: 'reference' | 'pool';
-  /** The engine that ran: 'full' on the reference path whatever was asked. */
+  /** The engine that ran: 'incremental' when it took cycles, else 'full' (the reference path, or fewer than every node scored). */
   engine: Engine;
   scheduled: number;
   placed: number;
@@ -71,18 +71,21 @@ export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Prom
     percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
   };
   let result: ScheduleResult;
+  // What ran: the incremental engine only where it took cycles (every node scored, on the pool).
+  let engine: Engine = 'full';
   if (spec.workers === 0) result = await scheduleReferenceAsync(built.state, built.pending, opts);
   else {
     const pool = new SchedulerPool(built.state, spec.workers);
     try {
       result = await pool.schedule(built.pending, opts);
+      if (pool.stats.incrementalCycles > 0) engine = 'incremental';
     } finally {
       await pool.close();
     }
   }
   const placed = result.placements.reduce((n, x) => n + (x >= 0 ? 1 : 0), 0);
   return {
-    mode: spec.workers === 0 ? 'reference' : 'pool', engine: spec.workers === 0 ? 'full' : opts.engine ?? 'full', scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
+    mode: spec.workers === 0 ? 'reference' : 'pool', engine, scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
     elapsedMs: result.elapsedMs, podsPerSecond: result.scheduled / (result.elapsedMs / 1000),
     latency: result.scheduled > 0 ? summarize(result.latenciesMs) : null,
     topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), pluginTimeShare: result.pluginTimes, result, built,

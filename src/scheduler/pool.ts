@@ -290,11 +290,7 @@ export class SchedulerPool {
         if (incremental.applies(prepared, numToFind)) {
           rec.sample(i, w.ctx, prepared, start, numToFind);
           this.stats.cycles++;
-          this.stats.incrementalCycles++;
-          const refreshes = incremental.fullRefreshes;
           rec.finish(i, pod, incremental.cycle(w.ctx, prepared, start, rec.rng, rec.placements, i), t0);
-          this.stats.incrementalFullRefreshes += incremental.fullRefreshes - refreshes;
-          this.stats.incrementalEvictions = incremental.evictions;
           continue;
         }
       }
@@ -331,7 +327,13 @@ export class SchedulerPool {
       const d = decide(st, c, chosen, ranges, chosenReasons, numToFind, rec.rng, takes, g, w.guesses.for(c), () => scoreAll(c));
       rec.finish(i, pod, d, t0);
     }
-    return rec.result(performance.now() - began);
+    const wallMs = performance.now() - began;
+    if (incremental !== null) {
+      this.stats.incrementalCycles += incremental.cycles;
+      this.stats.incrementalFullRefreshes += incremental.fullRefreshes;
+      this.stats.incrementalEvictions = incremental.evictions;
+    }
+    return rec.result(wallMs);
   }
 
   async close(): Promise<void> {

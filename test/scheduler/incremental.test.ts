@@ -88,6 +88,12 @@ describe('kscale schedule --engine', () => {
     expect(runs[0]?.placements).toBe(runs[2]?.placements);
   });
 
+  it('with the adaptive percentage the JSON says the full engine ran: the incremental one takes no cycle there', () => {
+    const r = kscale('--nodes', '200', '--pods', '300', '--workers', '1', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ mode: 'pool', engine: 'full', percentageOfNodesToScore: 'adaptive', scheduled: 300 });
+  });
+
   it('an unknown engine is exit 2 naming the flag and the known engines', () => {
     const r = kscale('--nodes', '100', '--pods', '10', '--engine', 'turbo');
     expect(r.status).toBe(2);
