@@ -147,7 +147,7 @@ export const scheduleCommand: Command = {
       renameSync(tmp, placementsFile);
     }
     const summary = {
-      workload, nodes, pods, workers, mode: r.mode, engine: r.engine, percentageOfNodesToScore: percentage || 'adaptive', seed,
+      workload, nodes, pods, workers, mode: r.mode, engine: r.engine, incrementalCycles: r.incrementalCycles, percentageOfNodesToScore: percentage || 'adaptive', seed,
       scheduled: r.scheduled, placed: r.placed, unschedulable: r.unschedulable, elapsedMs: Math.round(r.elapsedMs),
       podsPerSecond: Math.round(r.podsPerSecond), latencyMs: r.latency ? { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max } : null,
       topReasons: Object.fromEntries(r.topReasons), firstUnschedulable: r.result.unschedulable[0]?.message ?? null,

@@ -14,6 +14,8 @@ export interface ThreadCtx {
   memo: Map<string, unknown>;
   /** Per-class memo (memoClass): arrays indexed by class id, one per kind, so a cycle's lookups allocate nothing. */
   classMemo: Map<string, unknown[]>;
+  /** Per-cycle working arrays (scratchCounts), reused by the next cycle on this thread. */
+  scratch: Map<string, Int32Array[]>;
   /** Resource columns as their own views (state.ts keeps them column-major): cpu and memory. */
   allocCpu: Float64Array;
   allocMem: Float64Array;
@@ -30,7 +32,7 @@ export interface ThreadCtx {
 export function createThreadCtx(st: SchedState): ThreadCtx {
   const { N } = st;
   return {
-    st, labels: null, taints: null, memo: new Map(), classMemo: new Map(),
+    st, labels: null, taints: null, memo: new Map(), classMemo: new Map(), scratch: new Map(),
     allocCpu: st.alloc.subarray(0, N), allocMem: st.alloc.subarray(N, 2 * N),
     reqCpu: st.requested.subarray(0, N), reqMem: st.requested.subarray(N, 2 * N),
     nonZeroCpu: st.nonZero.subarray(0, N), nonZeroMem: st.nonZero.subarray(N, 2 * N),
@@ -70,6 +72,21 @@ export function memoClass<T>(ctx: ThreadCtx, kind: string, classId: number, make
   return v;
 }
 
+/**
+ * A working array of `length` for this cycle, keyed by (kind, index): the same
+ * array every cycle on this thread, contents left from the last one. A thread
+ * runs one cycle at a time and nothing keeps a cycle's arrays past it, so
+ * reuse is safe; it saves allocating per pod what a hostname key makes
+ * O(nodes) long (an allocation of that size measured slower than the sums).
+ */
+export function scratchCounts(ctx: ThreadCtx, kind: string, index: number, length: number): Int32Array {
+  let byIndex = ctx.scratch.get(kind);
+  if (byIndex === undefined) { byIndex = []; ctx.scratch.set(kind, byIndex); }
+  let a = byIndex[index];
+  if (a === undefined || a.length !== length) { a = new Int32Array(length); byIndex[index] = a; }
+  return a;
+}
+
 /** Label sets (namespace + labels of placed pods) that a term's namespaces and selector select. */
 export function matchingLabelSets(ctx: ThreadCtx, namespaces: string[], selector: LabelSelector | null): Int32Array {
   return memoize(ctx, `ls:${signature({ namespaces, selector })}`, () => {
@@ -84,16 +101,18 @@ export function matchingLabelSets(ctx: ThreadCtx, namespaces: string[], selector
 /**
  * Σ over label sets of placed pods per domain of topology key k: out[d]. With
  * a single label set this is a view into the shared counts (no copy, and it
- * must never be written); callers treat domain 0 ("label absent") themselves.
+ * must never be written), otherwise the (kind, index) scratch array (see
+ * scratchCounts); callers treat domain 0 ("label absent") themselves.
  */
-export function domainCounts(st: SchedState, k: number, sets: Int32Array): Int32Array {
+export function domainCounts(ctx: ThreadCtx, k: number, sets: Int32Array, kind: string, index: number): Int32Array {
+  const { st } = ctx;
   const D = st.tables.topoDomains[k] as number;
   const base = st.lsDomOff[k] as number;
   if (sets.length === 1) {
     const o = base + (sets[0] as number) * D;
     return st.lsDom.subarray(o, o + D);
   }
-  const out = new Int32Array(D);
+  const out = scratchCounts(ctx, kind, index, D).fill(0);
   for (const ls of sets) {
     const o = base + ls * D;
     for (let d = 0; d < D; d++) out[d] = (out[d] as number) + (st.lsDom[o + d] as number);

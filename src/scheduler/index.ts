@@ -31,7 +31,7 @@ export interface ScheduleSpec {
   percentage: number;
   /** Seeds tie-breaking among equal best scores. */
   seed: number;
-  /** The pool's engine for cycles that score every node (ScheduleOptions.engine); the reference path is always full. Default 'full'. */
+  /** The pool's engine for the cycles it applies to (ScheduleOptions.engine); the reference path is always full. Default 'full'. */
   engine?: Engine;
   maxMs?: number;
 }
@@ -45,8 +45,10 @@ export interface RunSpec extends ScheduleSpec {
 
 export interface BuiltRunSummary {
   mode: 'reference' | 'pool';
-  /** The engine that ran: 'incremental' when it took cycles, else 'full' (the reference path, or fewer than every node scored). */
+  /** The engine that ran: 'incremental' when it took cycles, else 'full' (the reference path, or no cycle it applies to). */
   engine: Engine;
+  /** Cycles the incremental engine answered (the rest were the full pass). */
+  incrementalCycles: number;
   scheduled: number;
   placed: number;
   unschedulable: number;
@@ -71,21 +73,23 @@ export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Prom
     percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
   };
   let result: ScheduleResult;
-  // What ran: the incremental engine only where it took cycles (every node scored, on the pool).
+  // What ran: the incremental engine only where it took cycles (on the pool: every node scored, or a class few nodes fit).
   let engine: Engine = 'full';
+  let incrementalCycles = 0;
   if (spec.workers === 0) result = await scheduleReferenceAsync(built.state, built.pending, opts);
   else {
     const pool = new SchedulerPool(built.state, spec.workers);
     try {
       result = await pool.schedule(built.pending, opts);
-      if (pool.stats.incrementalCycles > 0) engine = 'incremental';
+      incrementalCycles = pool.stats.incrementalCycles;
+      if (incrementalCycles > 0) engine = 'incremental';
     } finally {
       await pool.close();
     }
   }
   const placed = result.placements.reduce((n, x) => n + (x >= 0 ? 1 : 0), 0);
   return {
-    mode: spec.workers === 0 ? 'reference' : 'pool', engine, scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
+    mode: spec.workers === 0 ? 'reference' : 'pool', engine, incrementalCycles, scheduled: result.scheduled, placed, unschedulable: result.unschedulable.length,
     elapsedMs: result.elapsedMs, podsPerSecond: result.scheduled / (result.elapsedMs / 1000),
     latency: result.scheduled > 0 ? summarize(result.latenciesMs) : null,
     topReasons: [...result.reasonTotals].sort((a, b) => b[1] - a[1]).slice(0, 5), pluginTimeShare: result.pluginTimes, result, built,

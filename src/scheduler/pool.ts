@@ -122,13 +122,15 @@ export interface PoolStats {
   incrementalFullRefreshes: number;
   /** Class states the last run's engine dropped to stay within its budget. */
   incrementalEvictions: number;
+  /** Below 100%: cycles of a class few nodes fitted that the engine handed back, as it fits numToFind again. */
+  incrementalHandedBack: number;
 }
 
 export class SchedulerPool {
   readonly workers: number;
   /** Chunks of the node order (1 with one worker). */
   readonly chunks: number;
-  readonly stats: PoolStats = { cycles: 0, parallelCycles: 0, chunks: 0, chunksByMain: 0, rescued: 0, incrementalCycles: 0, incrementalFullRefreshes: 0, incrementalEvictions: 0 };
+  readonly stats: PoolStats = { cycles: 0, parallelCycles: 0, chunks: 0, chunksByMain: 0, rescued: 0, incrementalCycles: 0, incrementalFullRefreshes: 0, incrementalEvictions: 0, incrementalHandedBack: 0 };
   private readonly helpers: number;
   private readonly soloNodes: number;
   /** The main thread's one shard for cycles below 100% with soloNodes unset; null when chunks are used. */
@@ -265,8 +267,9 @@ export class SchedulerPool {
     const rec = new CycleRecorder(st, pending.length, opts);
     const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
     const eager = this.helpers > 0 && numToFind >= st.N;
-    // The incremental engine takes the cycles it applies to (every node scored); the rest run here in full.
-    const incremental = (opts.engine ?? 'full') === 'incremental' && numToFind >= st.N ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
+    // The incremental engine takes the cycles it applies to (every node scored, or a class few nodes fit); the rest run here in full.
+    const incremental = (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
+    const adopting = incremental !== null && numToFind < st.N ? incremental : null;
     const began = performance.now();
     const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
     // Re-scoring (a wrong guess, about one cycle in ten) stays on this thread: a light pass over the taken entries.
@@ -287,10 +290,11 @@ export class SchedulerPool {
       let prepared: Cycle | null = null;
       if (incremental !== null) {
         prepared = prepareCycle(w.ctx, pod);
-        if (incremental.applies(prepared, numToFind)) {
+        const d = incremental.applies(prepared, numToFind) ? incremental.cycle(w.ctx, prepared, start, numToFind, rec.rng, rec.placements, i) : null;
+        if (d !== null) {
           rec.sample(i, w.ctx, prepared, start, numToFind);
           this.stats.cycles++;
-          rec.finish(i, pod, incremental.cycle(w.ctx, prepared, start, rec.rng, rec.placements, i), t0);
+          rec.finish(i, pod, d, t0);
           continue;
         }
       }
@@ -299,7 +303,9 @@ export class SchedulerPool {
         const c = prepared ?? prepareCycle(w.ctx, pod);
         rec.sample(i, w.ctx, c, start, numToFind);
         this.stats.cycles++;
-        rec.finish(i, pod, this.single.cycle(w.ctx, c, start, numToFind, rec.rng, w.guesses.for(c)), t0);
+        const d = this.single.cycle(w.ctx, c, start, numToFind, rec.rng, w.guesses.for(c));
+        adopting?.adopt(c, numToFind, d);
+        rec.finish(i, pod, d, t0);
         continue;
       }
       // A sampled cycle times its plugins before the phase opens, the helpers idle: the sampler's time is taken out of the run.
@@ -325,6 +331,7 @@ export class SchedulerPool {
       this.stats.cycles++;
       if (woken) this.stats.parallelCycles++;
       const d = decide(st, c, chosen, ranges, chosenReasons, numToFind, rec.rng, takes, g, w.guesses.for(c), () => scoreAll(c));
+      adopting?.adopt(c, numToFind, d);
       rec.finish(i, pod, d, t0);
     }
     const wallMs = performance.now() - began;
@@ -332,6 +339,7 @@ export class SchedulerPool {
       this.stats.incrementalCycles += incremental.cycles;
       this.stats.incrementalFullRefreshes += incremental.fullRefreshes;
       this.stats.incrementalEvictions = incremental.evictions;
+      this.stats.incrementalHandedBack += incremental.handedBack;
     }
     return rec.result(wallMs);
   }

@@ -9,7 +9,7 @@
 // (hardPodAffinityWeight 1) and preferred (anti-)affinity against the incoming
 // pod; normalized by (s - min) / (max - min) with min ≤ 0 ≤ max.
 import type { ThreadCtx } from '../context.js';
-import { domainCounts, matchingLabelSets, memoClass } from '../context.js';
+import { domainCounts, matchingLabelSets, memoClass, scratchCounts } from '../context.js';
 import { matchLabelSelector } from '../labels.js';
 import type { IncomingTerm, PodClass, SchedState, TermDef } from '../state.js';
 import { TermKind } from '../state.js';
@@ -76,17 +76,27 @@ function termDomains(st: SchedState, t: number): Int32Array {
   return st.termDom.subarray(off, st.termDomOff[t + 1] as number);
 }
 
-/** Adds mult × src into the list's entry for key k; a lone term with mult 1 keeps a view of src (no copy). */
-function accumulate(ctx: ThreadCtx, list: KeyedDomains[], k: number, src: Int32Array, mult: number): void {
+/**
+ * Adds mult × src into the list's entry for key k; a lone term with mult 1
+ * keeps a view of src (no copy). An entry's own sums live in the (kind, k)
+ * scratch array (scratchCounts): every cycle rewrites it before reading.
+ */
+function accumulate(ctx: ThreadCtx, kind: string, list: KeyedDomains[], k: number, src: Int32Array, mult: number): void {
   const e = list.find((x) => x.k === k);
   if (!e) {
     if (mult === 1) { list.push({ k, col: ctx.topoCols[k] as Int32Array, arr: src, owned: false }); return; }
-    const arr = new Int32Array(src.length);
+    const arr = scratchCounts(ctx, kind, k, src.length);
+    arr[0] = 0;
     for (let d = 1; d < arr.length; d++) arr[d] = mult * (src[d] as number);
     list.push({ k, col: ctx.topoCols[k] as Int32Array, arr, owned: true });
     return;
   }
-  if (!e.owned) { e.arr = Int32Array.from(e.arr); e.owned = true; }
+  if (!e.owned) {
+    const arr = scratchCounts(ctx, kind, k, e.arr.length);
+    arr.set(e.arr);
+    e.arr = arr;
+    e.owned = true;
+  }
   for (let d = 1; d < e.arr.length; d++) e.arr[d] = (e.arr[d] as number) + mult * (src[d] as number);
 }
 
@@ -132,18 +142,18 @@ export function prepareAffinity(ctx: ThreadCtx, classId: number, cls: PodClass):
   const existing = existingTermsFor(ctx, cls);
   const p = plan(ctx, classId, cls);
   const c: AffinityCycle = { existingAnti: [], affinity: [], affinityAnyExists: false, selfMatchesAll: p.selfMatchesAll, anti: [], score: [], scoreActive: false, filterActive: false };
-  for (const t of existing.requiredAnti) accumulate(ctx, c.existingAnti, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), 1);
-  for (const t of cls.affinityRequired) {
-    const arr = domainCounts(st, t.topoKey, p.affinityAll);
+  for (const t of existing.requiredAnti) accumulate(ctx, 'ipa-existing-anti', c.existingAnti, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), 1);
+  for (const [i, t] of cls.affinityRequired.entries()) {
+    const arr = domainCounts(ctx, t.topoKey, p.affinityAll, 'ipa-affinity', i);
     if (anyPositive(arr)) c.affinityAnyExists = true;
     c.affinity.push({ k: t.topoKey, col: ctx.topoCols[t.topoKey] as Int32Array, arr, owned: false });
   }
   cls.antiAffinityRequired.forEach((t, i) => {
-    c.anti.push({ k: t.topoKey, col: ctx.topoCols[t.topoKey] as Int32Array, arr: domainCounts(st, t.topoKey, p.anti[i] as Int32Array), owned: false });
+    c.anti.push({ k: t.topoKey, col: ctx.topoCols[t.topoKey] as Int32Array, arr: domainCounts(ctx, t.topoKey, p.anti[i] as Int32Array, 'ipa-anti', i), owned: false });
   });
-  cls.affinityPreferred.forEach((t, i) => accumulate(ctx, c.score, t.topoKey, domainCounts(st, t.topoKey, p.preferred[i] as Int32Array), t.weight));
-  cls.antiAffinityPreferred.forEach((t, i) => accumulate(ctx, c.score, t.topoKey, domainCounts(st, t.topoKey, p.antiPreferred[i] as Int32Array), -t.weight));
-  for (const { t, mult } of existing.scoring) accumulate(ctx, c.score, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), mult);
+  cls.affinityPreferred.forEach((t, i) => accumulate(ctx, 'ipa-score', c.score, t.topoKey, domainCounts(ctx, t.topoKey, p.preferred[i] as Int32Array, 'ipa-preferred', i), t.weight));
+  cls.antiAffinityPreferred.forEach((t, i) => accumulate(ctx, 'ipa-score', c.score, t.topoKey, domainCounts(ctx, t.topoKey, p.antiPreferred[i] as Int32Array, 'ipa-anti-preferred', i), -t.weight));
+  for (const { t, mult } of existing.scoring) accumulate(ctx, 'ipa-score', c.score, (st.tables.terms[t] as TermDef).topoKey, termDomains(st, t), mult);
   c.scoreActive = c.score.some((e) => anyNonZero(e.arr));
   c.filterActive = c.existingAnti.length + c.affinity.length + c.anti.length > 0;
   return c;

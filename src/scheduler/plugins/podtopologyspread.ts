@@ -9,7 +9,7 @@
 // nodes are not eligible (node affinity, missing keys) it sums eligible nodes
 // one by one instead, so the counts are exactly upstream's.
 import type { ThreadCtx } from '../context.js';
-import { allNodeLabels, domainCounts, matchingLabelSets, memoClass, memoize } from '../context.js';
+import { allNodeLabels, domainCounts, matchingLabelSets, memoClass, memoize, scratchCounts } from '../context.js';
 import { matchLabelSelector, matchRequiredNodeAffinity, signature } from '../labels.js';
 import type { PodClass, SchedState, SpreadDef } from '../state.js';
 import { LABEL_HOSTNAME } from '../types.js';
@@ -66,10 +66,12 @@ function eligibility(ctx: ThreadCtx, cls: PodClass, defs: SpreadDef[], requireAl
   });
 }
 
-function countOverEligible(st: SchedState, k: number, sets: Int32Array, elig: Eligibility): Int32Array {
-  if (elig.nodes === null) return domainCounts(st, k, sets);
+/** Matching pods per domain over the eligible nodes, in the (kind, index) scratch array unless a shared view serves (domainCounts). */
+function countOverEligible(ctx: ThreadCtx, k: number, sets: Int32Array, elig: Eligibility, kind: string, index: number): Int32Array {
+  if (elig.nodes === null) return domainCounts(ctx, k, sets, kind, index);
+  const { st } = ctx;
   const { N } = st;
-  const out = new Int32Array(st.tables.topoDomains[k] as number);
+  const out = scratchCounts(ctx, kind, index, st.tables.topoDomains[k] as number).fill(0);
   for (const n of elig.nodes) {
     let c = 0;
     for (const ls of sets) c += st.lsNode[ls * N + n] as number;
@@ -98,7 +100,7 @@ export function prepareSpreadFilter(ctx: ThreadCtx, classId: number, cls: PodCla
   const { elig, sets: allSets } = plan(ctx, classId, cls, true);
   return cls.spreadHard.map((def, i) => {
     const sets = allSets[i] as Int32Array;
-    const domCount = countOverEligible(ctx.st, def.topoKey, sets, elig);
+    const domCount = countOverEligible(ctx, def.topoKey, sets, elig, 'pts-hard', i);
     const present = elig.present[i] as Int32Array;
     let min = Number.MAX_SAFE_INTEGER;
     for (const d of present) if ((domCount[d] as number) < min) min = domCount[d] as number;
@@ -120,7 +122,7 @@ export function prepareSpreadScore(ctx: ThreadCtx, classId: number, cls: PodClas
     const hostname = ctx.st.tables.topoKeys[def.topoKey] === LABEL_HOSTNAME;
     return {
       def, sets, hostname, col: ctx.topoCols[def.topoKey] as Int32Array,
-      domCount: hostname ? null : countOverEligible(ctx.st, def.topoKey, sets, elig),
+      domCount: hostname ? null : countOverEligible(ctx, def.topoKey, sets, elig, 'pts-soft', i),
       rows: hostname ? Array.from(sets, (ls) => ctx.lsRows[ls] as Int32Array) : [], minMatch: 0, selfMatch: 0, limit: 0,
     };
   });
