@@ -5,7 +5,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { InputError, EXIT } from '../errors.js';
-import { buildState, ENGINES, explainPod, isWorkload, runSynthetic, scheduleBuilt, WORKLOADS } from '../scheduler/index.js';
+import { buildState, ENGINES, explainPod, isWorkload, MAX_BATCH, runSynthetic, scheduleBuilt, WORKLOADS } from '../scheduler/index.js';
 import type { Engine } from '../scheduler/index.js';
 import type { BuiltRunSummary, NodeExplanation, ScheduleSpec } from '../scheduler/index.js';
 import { SCORE_PLUGINS } from '../scheduler/framework.js';
@@ -110,18 +110,21 @@ function isEngine(name: string): name is Engine {
 export const scheduleCommand: Command = {
   summary: "kube-scheduler's filter/score pipeline on a synthetic cluster or real manifests: throughput, placements, --explain",
   usage: 'kscale schedule [--nodes N] [--pods N] [--workload basic|spread|antiaffinity|nodeaffinity|mixed] [--workers N] '
-    + '[--percentage-of-nodes-to-score P] [--engine incremental|full] [--seed N] [--placements FILE] [--json]\n'
-    + '       kscale schedule --cluster FILE… [--workers N] [--percentage-of-nodes-to-score P] [--engine incremental|full] [--seed N] [--placements FILE] [--json]\n'
+    + '[--percentage-of-nodes-to-score P] [--engine incremental|full] [--batch B] [--seed N] [--placements FILE] [--json]\n'
+    + '       kscale schedule --cluster FILE… [--workers N] [--percentage-of-nodes-to-score P] [--engine incremental|full] [--batch B] [--seed N] [--placements FILE] [--json]\n'
     + '       kscale schedule --cluster FILE… --pod FILE --explain [--json]\n'
     + '  --cluster takes Nodes and Pods (kubectl get nodes,pods -A -o yaml|json; a file, directory or -; repeatable):\n'
     + '  bound pods are existing load, pending pods are scheduled. --explain shows, for one pending pod, every\n'
     + "  node's filter reasons and each score plugin's normalized score against the cluster's current state.\n"
     + '  --engine incremental (default) re-evaluates, when every node is scored (P = 100), only the nodes whose inputs\n'
     + '  changed since the last pod of the same shape, with placements identical to full; full filters and scores\n'
-    + '  every node every cycle, as kube-scheduler does. The reference path (--workers 0) is always full.',
+    + '  every node every cycle, as kube-scheduler does. The reference path (--workers 0) is always full.\n'
+    + `  --batch B (2–${MAX_BATCH}; default 1, one pod at a time as kube-scheduler) is the batched optimistic mode: B pods\n`
+    + '  scored against one snapshot in parallel, re-checked in order before commit (re-run on conflict); feasible\n'
+    + '  placements, not identical to one at a time. It uses the full engine.',
   options: {
     nodes: { type: 'string' }, pods: { type: 'string' }, workload: { type: 'string' }, workers: { type: 'string' },
-    'percentage-of-nodes-to-score': { type: 'string' }, engine: { type: 'string' }, seed: { type: 'string' }, placements: { type: 'string' }, json: { type: 'boolean' },
+    'percentage-of-nodes-to-score': { type: 'string' }, engine: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, placements: { type: 'string' }, json: { type: 'boolean' },
     cluster: { type: 'string', multiple: true }, pod: { type: 'string' }, explain: { type: 'boolean' },
   },
   async run(values) {
@@ -134,7 +137,8 @@ export const scheduleCommand: Command = {
     const seed = parseSize('seed', str(values.seed) ?? '1', 2 ** 31, 0);
     const engine = str(values.engine) ?? 'incremental';
     if (!isEngine(engine)) throw new InputError('--engine', `unknown engine "${engine}" (known: ${ENGINES.join(', ')})`);
-    const spec: ScheduleSpec = { workers, percentage, seed, engine };
+    const batch = parseSize('batch', str(values.batch) ?? '1', MAX_BATCH, 1);
+    const spec: ScheduleSpec = { workers, percentage, seed, engine, batch };
     const run = clusterFiles.length > 0 ? await runCluster(clusterFiles, spec) : await runSyntheticFlags(values, spec);
     const { r, workload, nodes, pods } = run;
     const rssBytes = process.resourceUsage().maxRSS * 1024;
@@ -147,7 +151,9 @@ export const scheduleCommand: Command = {
       renameSync(tmp, placementsFile);
     }
     const summary = {
-      workload, nodes, pods, workers, mode: r.mode, engine: r.engine, incrementalCycles: r.incrementalCycles, percentageOfNodesToScore: percentage || 'adaptive', seed,
+      workload, nodes, pods, workers, mode: r.mode, engine: r.engine, incrementalCycles: r.incrementalCycles,
+      // The batched optimistic mode's counts (null: one pod at a time).
+      batch: r.result.batch ? { size: batch, ...r.result.batch } : null, percentageOfNodesToScore: percentage || 'adaptive', seed,
       scheduled: r.scheduled, placed: r.placed, unschedulable: r.unschedulable, elapsedMs: Math.round(r.elapsedMs),
       podsPerSecond: Math.round(r.podsPerSecond), latencyMs: r.latency ? { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max } : null,
       topReasons: Object.fromEntries(r.topReasons), firstUnschedulable: r.result.unschedulable[0]?.message ?? null,
@@ -165,7 +171,8 @@ export const scheduleCommand: Command = {
       const lat = r.latency ? `p50 ${r.latency.p50.toFixed(3)} ms, p99 ${r.latency.p99.toFixed(3)} ms` : 'n/a';
       process.stdout.write([
         ...(run.cluster ? [clusterLine(run.cluster.counts)] : []),
-        `${workload}: ${r.scheduled} pods onto ${nodes} nodes, ${r.mode}${workers ? ` with ${workers} workers` : ''}, ${r.engine} engine, percentageOfNodesToScore ${percentage || 'adaptive'}`,
+        `${workload}: ${r.scheduled} pods onto ${nodes} nodes, ${r.mode}${workers ? ` with ${workers} workers` : ''}, ${r.engine} engine, percentageOfNodesToScore ${percentage || 'adaptive'}`
+          + (r.result.batch ? `, batches of ${batch} (optimistic: ${r.result.batch.reruns} pods re-run, ${r.result.batch.conflicts} of them on a conflict)` : ''),
         `throughput ${summary.podsPerSecond} pods/s (${summary.elapsedMs} ms), per-pod latency ${lat}`,
         `placed ${r.placed}, unschedulable ${r.unschedulable}${summary.firstUnschedulable ? ` (e.g. ${summary.firstUnschedulable})` : ''}`,
         `peak RSS ${(rssBytes / 1024 ** 2).toFixed(0)} MiB, cluster build ${summary.buildMs} ms`,

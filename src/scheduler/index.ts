@@ -20,6 +20,7 @@ export type { Workload } from './synthetic.js';
 export { SchedulerPool } from './pool.js';
 export { scheduleReference, scheduleReferenceAsync } from './scheduler.js';
 export { ENGINES } from './scheduler.js';
+export { MAX_BATCH } from './batch.js';
 export type { Engine, ScheduleOptions, ScheduleResult } from './scheduler.js';
 export type { PluginTimeShare } from './plugintime.js';
 
@@ -33,6 +34,8 @@ export interface ScheduleSpec {
   seed: number;
   /** The pool's engine for the cycles it applies to (ScheduleOptions.engine); the reference path is always full. Default 'full'. */
   engine?: Engine;
+  /** Pods per batch of the batched optimistic mode (ScheduleOptions.batch); 1 (default): one at a time. */
+  batch?: number;
   maxMs?: number;
 }
 
@@ -70,7 +73,7 @@ export interface RunSummary extends BuiltRunSummary {
 /** Schedules the pending pods of a built state (synthetic or from manifests) and summarizes; the measured span is the scheduling loop only. */
 export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Promise<BuiltRunSummary> {
   const opts: ScheduleOptions = {
-    percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
+    percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', batch: spec.batch ?? 1, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
   };
   let result: ScheduleResult;
   // What ran: the incremental engine only where it took cycles (on the pool: every node scored, or a class few nodes fit).

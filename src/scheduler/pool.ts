@@ -62,11 +62,14 @@ import type { Cycle, ShardBuf, ShardRange } from './framework.js';
 import { clearShard, decide, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
 import { IncrementalEngine, MAX_CACHE_BYTES } from './incremental.js';
 import { CycleRecorder, SingleShard } from './scheduler.js';
+import type { Decision } from './framework.js';
+import type { Batch } from './batch.js';
+import { batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, runCycle } from './batch.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
 import {
   C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
-  chunkWorker, closePhase, filterChunk, filterChunks, finisherOf, foundIn, openPhase, spinBudget, wake,
+  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_MODE, C_SEED, MODE_BATCH, MODE_FILTER,
 } from './worker.js';
 import type { ChunkWorker, ServeTask, WorkerInit } from './worker.js';
 
@@ -152,6 +155,10 @@ export class SchedulerPool {
   private phaseId = 0n;
   private serving: Promise<unknown>[] | null = null;
   private readonly incrementalCacheBytes: number;
+  /** Batched mode's shared blocks (see WorkerInit). */
+  private readonly batchIo: Int32Array;
+  private readonly batchDone: BigInt64Array;
+  private readonly batchResults: Int32Array[];
 
   constructor(private readonly st: SchedState, workers: number, options: PoolOptions = {}) {
     const most = Math.min(MAX_THREADS, Math.max(64, availableParallelism()));
@@ -175,7 +182,12 @@ export class SchedulerPool {
       tables: st.tables, buffers: st.buffers, control: new SharedArrayBuffer(4 * CONTROL_SLOTS), claim: new SharedArrayBuffer(CLAIM_BYTES),
       done: new SharedArrayBuffer(8 * this.chunks), guesses: new SharedArrayBuffer(Guesses.bytes(st)), chunks: chunkBuffers, reasons: reasonBuffers,
       ranges, cap: chunkNodes, spinMs: 0,
+      batchIo: new SharedArrayBuffer(8 * MAX_BATCH), batchDone: new SharedArrayBuffer(8 * MAX_BATCH),
+      batchResults: Array.from({ length: workers }, () => new SharedArrayBuffer(4 * BATCH_RESULT_SLOTS * MAX_BATCH)),
     };
+    this.batchIo = new Int32Array(init.batchIo);
+    this.batchDone = new BigInt64Array(init.batchDone);
+    this.batchResults = init.batchResults.map((b) => new Int32Array(b));
     this.w = chunkWorker(init, st, 0);
     this.w.guesses.values.fill(Number.NaN);
     // Closed until the first phase opens.
@@ -214,6 +226,7 @@ export class SchedulerPool {
     Atomics.store(ctl, C_START, start);
     Atomics.store(ctl, C_NUM_TO_FIND, numToFind);
     Atomics.store(ctl, C_CHUNKS, this.chunks);
+    Atomics.store(ctl, C_MODE, MODE_FILTER);
     this.phaseId++;
     openPhase(claim, this.phaseId);
     return this.phaseId;
@@ -260,12 +273,88 @@ export class SchedulerPool {
     if (Atomics.load(w.ctl, C_FAILED) !== 0) throw new Error('a scheduler worker failed; its error is in the worker task');
   }
 
+  /** Writes a batch phase's fields and pods, then opens its claim word (as open()). */
+  private openBatch(b: Batch, seed: number, numToFind: number): bigint {
+    const { ctl, claim } = this.w;
+    for (let t = 0; t < b.size; t++) {
+      this.batchIo[t] = b.pods[t] as number;
+      this.batchIo[MAX_BATCH + t] = b.starts[t] as number;
+    }
+    Atomics.store(ctl, C_CHUNKS, b.size);
+    Atomics.store(ctl, C_BATCH_FIRST, b.first);
+    Atomics.store(ctl, C_SEED, seed | 0);
+    Atomics.store(ctl, C_NUM_TO_FIND, numToFind);
+    Atomics.store(ctl, C_MODE, MODE_BATCH);
+    this.phaseId++;
+    openPhase(claim, this.phaseId);
+    return this.phaseId;
+  }
+
+  /**
+   * The batched optimistic mode (batch.ts): every thread claims pods of the
+   * batch and runs their whole cycles on the snapshot; the main thread then
+   * commits them in order. An item a helper claimed but has not finished
+   * RESCUE_AFTER_MS after the main thread needs it, the main thread runs
+   * itself (the same decision: it depends only on the snapshot and the pod).
+   */
+  private async scheduleBatched(pending: number[], opts: ScheduleOptions, rec: CycleRecorder, numToFind: number): Promise<ScheduleResult> {
+    const { st, w } = this;
+    const B = opts.batch as number;
+    const b = newBatch();
+    const check = new ConflictCheck(st);
+    const shard = this.single ?? new SingleShard(st);
+    const stats = (rec.batch = batchStats());
+    const began = performance.now();
+    const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
+    let sliceStart = began;
+    const run = (t: number): Decision => runCycle(w.ctx, shard, w.guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, b.first + t));
+    for (let i = 0; i < pending.length; i += b.size) {
+      let t0 = performance.now();
+      if (t0 > deadline) break;
+      if (t0 - sliceStart > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        sliceStart = t0 = performance.now();
+      }
+      planBatch(b, pending, i, B, rec.nextStart, st.N);
+      if (this.helpers > 0 && b.size > 1) {
+        const phase = this.openBatch(b, opts.seed, numToFind);
+        this.wakeHelpers();
+        for (;;) {
+          const t = claimChunk(w.claim, phase, b.size);
+          if (t < 0) break;
+          b.decisions[t] = run(t);
+        }
+        closePhase(w.claim);
+        for (let t = 0; t < b.size; t++) {
+          if (b.decisions[t] !== null) continue;
+          let k = finisherOf(this.batchDone, t, phase);
+          const until = performance.now() + this.rescueAfterMs;
+          while (k < 0 && performance.now() < until) for (let spin = 0; spin < 64 && k < 0; spin++) k = finisherOf(this.batchDone, t, phase);
+          if (k < 0) {
+            b.decisions[t] = run(t);
+            this.stats.rescued++;
+            continue;
+          }
+          const r = this.batchResults[k] as Int32Array;
+          const o = BATCH_RESULT_SLOTS * t;
+          b.decisions[t] = { node: r[o] as number, processed: r[o + 1] as number, feasible: r[o + 2] as number, reasons: null, rescored: false };
+        }
+        this.stats.parallelCycles += b.size;
+      } else for (let t = 0; t < b.size; t++) b.decisions[t] = run(t);
+      if (Atomics.load(w.ctl, C_FAILED) !== 0) throw new Error('a scheduler worker failed; its error is in the worker task');
+      this.stats.cycles += b.size;
+      commitBatch(w.ctx, rec, b, check, shard, w.guesses, numToFind, opts.seed, stats, t0);
+    }
+    return rec.result(performance.now() - began);
+  }
+
   async schedule(pending: number[], opts: ScheduleOptions): Promise<ScheduleResult> {
     await this.ready();
     const { st, takes, w, chosen, chosenReasons, g } = this;
     const { ctl, ranges } = w;
     const rec = new CycleRecorder(st, pending.length, opts);
     const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
+    if ((opts.batch ?? 1) > 1) return this.scheduleBatched(pending, opts, rec, numToFind);
     const eager = this.helpers > 0 && numToFind >= st.N;
     // The incremental engine takes the cycles it applies to (every node scored, or a class few nodes fit); the rest run here in full.
     const incremental = (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;

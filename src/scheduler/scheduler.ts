@@ -12,6 +12,8 @@ import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
 import type { PluginTimeShare } from './plugintime.js';
 import type { SchedState } from './state.js';
 import { commitPod } from './state.js';
+import type { BatchStats } from './batch.js';
+import { batchStats, commitBatch, ConflictCheck, newBatch, planBatch, podRng, runCycle } from './batch.js';
 
 export const ENGINES = ['incremental', 'full'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -32,6 +34,12 @@ export interface ScheduleOptions {
   engine?: Engine;
   /** Time each plugin in one cycle of this many (plugintime.ts); 0 = never. Default PLUGIN_SAMPLE_EVERY. */
   pluginSampleEvery?: number;
+  /**
+   * Pods per batch of the batched optimistic mode (batch.ts): B pods scored
+   * against one snapshot, re-checked before commit. 1 (default): one pod at a
+   * time, as kube-scheduler. Above 1 every cycle is the full pass.
+   */
+  batch?: number;
 }
 
 export interface Unschedulable {
@@ -58,6 +66,8 @@ export interface ScheduleResult {
   samplingMs: number;
   /** Process CPU time (user + system, every thread: spinning helpers count) over the loop, ms. */
   cpuMs: number;
+  /** The batched mode's counts; null when pods went one at a time. */
+  batch: BatchStats | null;
 }
 
 /** Everything after Filter/Score: decide, commit, advance the start index, record. */
@@ -68,6 +78,8 @@ export class CycleRecorder {
   readonly reasonTotals = new Map<string, number>();
   nextStart = 0;
   scheduled = 0;
+  /** Set by a batched loop (batch.ts). */
+  batch: BatchStats | null = null;
   rescored = 0;
   readonly rng: () => number;
   /** Samples per-plugin times in some cycles (null when off). */
@@ -122,7 +134,7 @@ export class CycleRecorder {
     return {
       scheduled: n, placements: this.placements.subarray(0, n), latenciesMs: this.latenciesMs.subarray(0, n), elapsedMs: wallMs - this.samplingMs,
       unschedulable: this.unschedulable, reasonTotals: this.reasonTotals, rescored: this.rescored, pluginTimes: this.timer?.result() ?? null,
-      samplingMs: this.samplingMs, cpuMs: cpuMsSince(this.cpu0),
+      samplingMs: this.samplingMs, cpuMs: cpuMsSince(this.cpu0), batch: this.batch,
     };
   }
 }
@@ -201,6 +213,25 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
   const began = performance.now();
   const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
   let sliceStart = began;
+  if ((opts.batch ?? 1) > 1) {
+    // Batched optimistic mode (batch.ts): each batch's cycles on the snapshot one after another, then the commits.
+    const B = opts.batch as number;
+    const b = newBatch();
+    const check = new ConflictCheck(st);
+    rec.batch = batchStats();
+    for (let i = 0; i < pending.length; i += b.size) {
+      const t0 = performance.now();
+      if (t0 > deadline) break;
+      if (t0 - sliceStart > YIELD_EVERY_MS) {
+        yield;
+        sliceStart = performance.now();
+      }
+      planBatch(b, pending, i, B, rec.nextStart, st.N);
+      for (let t = 0; t < b.size; t++) b.decisions[t] = runCycle(ctx, shard, guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, i + t));
+      commitBatch(ctx, rec, b, check, shard, guesses, numToFind, opts.seed, rec.batch, t0);
+    }
+    return rec.result(performance.now() - began);
+  }
   for (let i = 0; i < pending.length; i++) {
     const pod = pending[i] as number;
     const t0 = performance.now();

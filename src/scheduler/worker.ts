@@ -13,6 +13,8 @@ import { createThreadCtx } from './context.js';
 import type { Cycle, ShardBuf } from './framework.js';
 import { filterAndGuess, Guesses, prepareCycle, shardBuf, shardFeasibleCount } from './framework.js';
 import type { ShardRange } from './framework.js';
+import { MAX_BATCH, podRng, runCycle } from './batch.js';
+import { SingleShard } from './scheduler.js';
 import { attachState } from './state.js';
 import type { SchedBuffers, SchedTables } from './state.js';
 
@@ -37,6 +39,12 @@ export interface WorkerInit {
   cap: number;
   /** The longest spin before sleeping, ms (0 when threads outnumber cores). */
   spinMs: number;
+  /** Batched mode (batch.ts): Int32 pods[MAX_BATCH] then starts[MAX_BATCH] of the open batch. */
+  batchIo: SharedArrayBuffer;
+  /** BigInt64 per batch item: who finished it in which phase (finishChunk). */
+  batchDone: SharedArrayBuffer;
+  /** batchResults[thread]: Int32 node, processed, feasible per item, each thread its own. */
+  batchResults: SharedArrayBuffer[];
 }
 
 export interface ServeTask {
@@ -57,9 +65,18 @@ export const C_FAILED = 4;
 export const C_POD = 5;
 export const C_START = 6;
 export const C_NUM_TO_FIND = 7;
-/** Chunks in the phase (claims at or past it fail). */
+/** Chunks in the phase (claims at or past it fail); in a batch phase, the batch's pods. */
 export const C_CHUNKS = 8;
-export const CONTROL_SLOTS = 9;
+/** MODE_FILTER (chunks of one cycle) or MODE_BATCH (whole cycles of a batch's pods). */
+export const C_MODE = 9;
+/** A batch phase's seed (podRng) and its first pod's index in the queue. */
+export const C_SEED = 10;
+export const C_BATCH_FIRST = 11;
+export const CONTROL_SLOTS = 12;
+export const MODE_FILTER = 0;
+export const MODE_BATCH = 1;
+/** Int32 per item in batchResults. */
+export const BATCH_RESULT_SLOTS = 3;
 
 // The claim word: phase << 21 | closed << 20 | next chunk. A BigInt64, so the
 // phase never wraps: a thread that read an old phase and was descheduled for
@@ -271,6 +288,35 @@ export function chunkWorker(init: WorkerInit, st: ReturnType<typeof attachState>
   };
 }
 
+/** A helper's own means for whole cycles of a batch (made on its first batch phase). */
+interface BatchWorker {
+  shard: SingleShard;
+  /** Its own guesses: a guess another thread rewrites mid-cycle could pass for the right one (see decide). */
+  guesses: Guesses;
+  io: Int32Array;
+  done: BigInt64Array;
+  results: Int32Array;
+}
+
+/** Claims items of a batch phase until none is left, runs each pod's cycle on the snapshot and records it. */
+function serveBatch(w: ChunkWorker, bw: BatchWorker, phase: bigint): void {
+  const { ctl } = w;
+  const size = Atomics.load(ctl, C_CHUNKS);
+  const first = Atomics.load(ctl, C_BATCH_FIRST);
+  const seed = Atomics.load(ctl, C_SEED);
+  const numToFind = Atomics.load(ctl, C_NUM_TO_FIND);
+  for (;;) {
+    const t = claimChunk(w.claim, phase, size);
+    if (t < 0) return;
+    const d = runCycle(w.ctx, bw.shard, bw.guesses, bw.io[t] as number, bw.io[MAX_BATCH + t] as number, numToFind, podRng(seed, first + t));
+    const o = BATCH_RESULT_SLOTS * t;
+    bw.results[o] = d.node;
+    bw.results[o + 1] = d.processed;
+    bw.results[o + 2] = d.feasible;
+    finishChunk(bw.done, t, phase, w.thread);
+  }
+}
+
 export default function serve(task: ServeTask): number {
   const init = workerData as WorkerInit;
   const st = attachState(init.tables, init.buffers);
@@ -282,12 +328,19 @@ export default function serve(task: ServeTask): number {
   let cycle: Cycle | null = null;
   let cyclePod = -1;
   let phases = 0;
+  let bw: BatchWorker | undefined;
   for (;;) {
     seen = spinWaitChange(ctl, C_EPOCH, seen, budget, C_SLEEP_EPOCH);
     if (Atomics.load(ctl, C_STOP) !== 0) return phases;
     const phase = openPhaseOf(claim);
     if (phase < 0n) continue;
     try {
+      if (Atomics.load(ctl, C_MODE) === MODE_BATCH) {
+        bw ??= { shard: new SingleShard(st), guesses: new Guesses(st), io: new Int32Array(init.batchIo), done: new BigInt64Array(init.batchDone), results: new Int32Array(init.batchResults[task.index] as SharedArrayBuffer) };
+        serveBatch(w, bw, phase);
+        phases++;
+        continue;
+      }
       // Pod indices never repeat, so a cycle prepared for this pod is this cycle's.
       const pod = Atomics.load(ctl, C_POD);
       if (cycle === null || cyclePod !== pod) { cycle = prepareCycle(w.ctx, pod); cyclePod = pod; }

@@ -1,0 +1,138 @@
+// Batched optimistic scheduling: opt-in (ScheduleOptions.batch > 1,
+// `kscale schedule --batch B`), and not what kube-scheduler does.
+//
+// kube-scheduler places one pod at a time: each cycle sees every earlier
+// commit. Here B pods at a time run their whole cycle (Filter, Score, select)
+// against one snapshot of the state, each on whichever thread claims it, and
+// are then committed in queue order; each one after the first is first
+// re-checked against the state as committed so far (the chosen node's whole
+// Filter chain: resources, ports, spread, affinity). A pod whose node no
+// longer fits, or that found no node on the snapshot, runs its cycle again on
+// the committed state. So every placement is feasible when it is committed,
+// as in upstream's sequential mode; what differs is that its scores may be a
+// few commits old, so placements differ from the sequential ones (the JSON
+// reports how many pods were re-run).
+//
+// Pod t of a batch starts its rotated order at the batch's start plus t·N/B,
+// so the pods' windows (below 100%) overlap as little as possible, and the
+// next batch starts where its last pod stopped. Each pod draws its ties from
+// its own seeded stream (podRng), so which thread computed it never matters:
+// the same seed and batch size give the same placements with any number of
+// workers, on the reference path too (a test checks it).
+import { mulberry32 } from '../stats/summary.js';
+import type { ThreadCtx } from './context.js';
+import type { Decision } from './framework.js';
+import { evaluateNode, Guesses, prepareCycle } from './framework.js';
+import type { CycleRecorder, SingleShard } from './scheduler.js';
+import type { SchedState } from './state.js';
+
+/** The most pods one batch may hold. */
+export const MAX_BATCH = 64;
+
+/** Where pod t of a B-pod batch starts its rotated order, given the batch's start: B evenly spaced starts. */
+export function batchStart(start: number, N: number, B: number, t: number): number {
+  return (start + Math.floor((t * N) / B)) % N;
+}
+
+/** Pending pod i's own tie-breaking stream in batched mode (a mix of the run's seed and i). */
+export function podRng(seed: number, i: number): () => number {
+  return mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0);
+}
+
+/** One pod's whole cycle on the calling thread against the state as it is. */
+export function runCycle(ctx: ThreadCtx, shard: SingleShard, guesses: Guesses, pod: number, start: number, numToFind: number, rng: () => number): Decision {
+  const c = prepareCycle(ctx, pod);
+  return shard.cycle(ctx, c, start, numToFind, rng, guesses.for(c));
+}
+
+export interface BatchStats {
+  batches: number;
+  /** Pods whose snapshot node no longer fitted when their turn to commit came. */
+  conflicts: number;
+  /** Pods after a batch's first whose cycle ran again on the committed state (conflicts, and pods that found no node on the snapshot). */
+  reruns: number;
+}
+
+export function batchStats(): BatchStats {
+  return { batches: 0, conflicts: 0, reruns: 0 };
+}
+
+/** One batch's pods, their starts and their snapshot decisions (null: none yet). */
+export interface Batch {
+  /** Index of the batch's first pod in the pending queue. */
+  first: number;
+  pods: Int32Array;
+  starts: Int32Array;
+  decisions: (Decision | null)[];
+  size: number;
+}
+
+export function newBatch(): Batch {
+  return { first: 0, pods: new Int32Array(MAX_BATCH), starts: new Int32Array(MAX_BATCH), decisions: Array.from({ length: MAX_BATCH }, () => null), size: 0 };
+}
+
+/** Fills the batch of up to B pods from pending[first …], starting at `start`. */
+export function planBatch(b: Batch, pending: number[], first: number, B: number, start: number, N: number): void {
+  const size = Math.min(B, pending.length - first);
+  b.first = first;
+  b.size = size;
+  for (let t = 0; t < size; t++) {
+    b.pods[t] = pending[first + t] as number;
+    b.starts[t] = batchStart(start, N, size, t);
+    b.decisions[t] = null;
+  }
+}
+
+/** Whether a pod still fits a node on the state as it is now: the node's whole Filter chain. */
+export class ConflictCheck {
+  private readonly reason: Int32Array;
+  private readonly fit: Int32Array;
+  private readonly ipa: Int32Array;
+  private readonly spread: Int32Array;
+
+  constructor(st: SchedState) {
+    const { N } = st;
+    this.reason = new Int32Array(N);
+    this.fit = new Int32Array(N);
+    this.ipa = new Int32Array(N);
+    this.spread = new Int32Array(N * Math.max(1, st.tables.maxSoftSpread));
+  }
+
+  fits(ctx: ThreadCtx, pod: number, node: number): boolean {
+    evaluateNode(ctx, prepareCycle(ctx, pod), node, this.reason, this.fit, this.ipa, this.spread);
+    return this.reason[node] === 0;
+  }
+}
+
+/**
+ * Commits a batch whose snapshot decisions are all in: in queue order, each
+ * pod after the first re-checked on the state committed so far, and run again
+ * there when its node no longer fits or it found none (a decision from another
+ * thread carries no reasons, so an unschedulable first pod runs again too).
+ * Then sets where the next batch starts. `t0`: when the batch began, each
+ * pod's latency runs from there to its commit.
+ */
+export function commitBatch(
+  ctx: ThreadCtx, rec: CycleRecorder, b: Batch, check: ConflictCheck, shard: SingleShard, guesses: Guesses,
+  numToFind: number, seed: number, stats: BatchStats, t0: number,
+): void {
+  const N = ctx.st.N;
+  let last: Decision | null = null;
+  for (let t = 0; t < b.size; t++) {
+    const i = b.first + t;
+    const pod = b.pods[t] as number;
+    let d = b.decisions[t] as Decision;
+    const stale = t > 0 || d.reasons === null;
+    if (d.node < 0 ? stale : t > 0 && !check.fits(ctx, pod, d.node)) {
+      if (d.node >= 0) stats.conflicts++;
+      // The first pod's run for its reasons alone is the same cycle again, not a re-run.
+      if (t > 0) stats.reruns++;
+      d = runCycle(ctx, shard, guesses, pod, b.starts[t] as number, numToFind, podRng(seed, i));
+    }
+    if (rec.timer?.wants(i)) rec.sample(i, ctx, prepareCycle(ctx, pod), b.starts[t] as number, numToFind);
+    rec.finish(i, pod, d, t0);
+    last = d;
+  }
+  stats.batches++;
+  if (last !== null) rec.nextStart = ((b.starts[b.size - 1] as number) + last.processed) % N;
+}
