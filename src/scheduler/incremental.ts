@@ -152,6 +152,43 @@ const BLOCK_SHIFT = 6;
 const MARK_ENTRY = 2;
 const MARK_TOTAL = 1;
 
+/**
+ * Below 100%, which classes few enough nodes fit that their cycle examines
+ * every node (and so is the 100% cycle): a class whose full pass found fewer
+ * than numToFind feasible nodes is sparse from its next pod on, until a cycle
+ * finds numToFind again (a hand-back). A class handed back h times must come
+ * out sparse 2^h times in a row (at most 64) first: a hard spread
+ * constraint's feasible domains come and go with its minimum, and each
+ * hand-back costs a refresh on top of the full pass. A pure function of the
+ * decisions it is shown, so the batched mode's loops (batch.ts) can keep the
+ * same one with or without the engine.
+ */
+export class SparseClasses {
+  private readonly sparse = new Set<number>();
+  /** Per class: full-pass cycles in a row that examined every node, and hand-backs so far. */
+  private readonly streak = new Map<number, number>();
+  private readonly handBacks = new Map<number, number>();
+
+  has(classId: number): boolean {
+    return this.sparse.has(classId);
+  }
+
+  /** After a cycle below 100% of a class not (yet) sparse. */
+  observe(classId: number, numToFind: number, d: Decision): void {
+    if (d.feasible >= numToFind) { this.streak.delete(classId); return; }
+    const run = (this.streak.get(classId) ?? 0) + 1;
+    this.streak.set(classId, run);
+    if (run >= 1 << Math.min(this.handBacks.get(classId) ?? 0, MAX_BACKOFF_SHIFT)) this.sparse.add(classId);
+  }
+
+  /** A sparse class's cycle found numToFind feasible nodes: not sparse until observe says so again. */
+  handBack(classId: number): void {
+    this.sparse.delete(classId);
+    this.streak.delete(classId);
+    this.handBacks.set(classId, (this.handBacks.get(classId) ?? 0) + 1);
+  }
+}
+
 export class IncrementalEngine {
   private readonly classes = new Map<number, ClassState>();
   private readonly capacity: number;
@@ -177,11 +214,8 @@ export class IncrementalEngine {
     this.capacity = Math.max(1, Math.floor(cacheBytes / perClass));
   }
 
-  /** Classes whose full-pass cycle below 100% examined every node (see adopt). */
-  private readonly sparse = new Set<number>();
-  /** Per class below 100%: full-pass cycles in a row that examined every node, and hand-backs so far. */
-  private readonly streak = new Map<number, number>();
-  private readonly handBacks = new Map<number, number>();
+  /** Below 100%: the classes whose last full pass examined every node (see SparseClasses). */
+  readonly sparse = new SparseClasses();
   /** Cycles handed back below 100%: the class had numToFind feasible nodes again. */
   handedBack = 0;
 
@@ -190,20 +224,9 @@ export class IncrementalEngine {
     return (numToFind >= this.st.N || this.sparse.has(c.classId)) && (c.spreadSoft.length === 0 || c.bucketed);
   }
 
-  /**
-   * After a full-pass cycle below 100%: one that found fewer than numToFind
-   * feasible nodes examined every node, so the class's next cycle is the
-   * 100% cycle this engine runs. A class that was handed back h times must
-   * do so 2^h times in a row (at most 64) first: a hard spread constraint's
-   * feasible domains come and go with its minimum, and each hand-back costs
-   * the engine a refresh on top of the full pass.
-   */
+  /** After a full-pass cycle below 100% (see SparseClasses.observe). */
   adopt(c: Cycle, numToFind: number, d: Decision): void {
-    const id = c.classId;
-    if (d.feasible >= numToFind) { this.streak.delete(id); return; }
-    const run = (this.streak.get(id) ?? 0) + 1;
-    this.streak.set(id, run);
-    if (run >= 1 << Math.min(this.handBacks.get(id) ?? 0, MAX_BACKOFF_SHIFT)) this.sparse.add(id);
+    this.sparse.observe(c.classId, numToFind, d);
   }
 
   /**
@@ -260,9 +283,7 @@ export class IncrementalEngine {
     else {
       // The columns stay (the next adoption refreshes them from here); the totals were not brought up to date.
       this.handedBack++;
-      this.sparse.delete(c.classId);
-      this.streak.delete(c.classId);
-      this.handBacks.set(c.classId, (this.handBacks.get(c.classId) ?? 0) + 1);
+      this.sparse.handBack(c.classId);
       s.g.fill(Number.NaN);
     }
     return d;

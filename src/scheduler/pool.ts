@@ -60,11 +60,11 @@ import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import type { Cycle, ShardBuf, ShardRange } from './framework.js';
 import { clearShard, decide, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
-import { IncrementalEngine, MAX_CACHE_BYTES } from './incremental.js';
+import { IncrementalEngine, MAX_CACHE_BYTES, SparseClasses } from './incremental.js';
 import { CycleRecorder, SingleShard } from './scheduler.js';
 import type { Decision } from './framework.js';
 import type { Batch } from './batch.js';
-import { batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, runCycle } from './batch.js';
+import { aloneCycle, batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, runCycle } from './batch.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
 import {
@@ -304,18 +304,30 @@ export class SchedulerPool {
     const check = new ConflictCheck(st);
     const shard = this.single ?? new SingleShard(st);
     const stats = (rec.batch = batchStats());
+    // Below 100%, pods of sparse classes run alone (batch.ts), through the engine when asked for.
+    const engine = numToFind < st.N && (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
+    const sparse = numToFind < st.N ? (engine?.sparse ?? new SparseClasses()) : null;
     const began = performance.now();
     const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
     let sliceStart = began;
     const run = (t: number): Decision => runCycle(w.ctx, shard, w.guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, b.first + t));
-    for (let i = 0; i < pending.length; i += b.size) {
+    for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       let t0 = performance.now();
       if (t0 > deadline) break;
       if (t0 - sliceStart > YIELD_EVERY_MS) {
         await yieldToEventLoop();
         sliceStart = t0 = performance.now();
       }
-      planBatch(b, pending, i, B, rec.nextStart, st.N);
+      planBatch(b, pending, i, B, rec.nextStart, st, sparse);
+      if (b.size === 0) {
+        const pod = pending[i] as number;
+        const c = prepareCycle(w.ctx, pod);
+        stats.alone++;
+        this.stats.cycles++;
+        rec.sample(i, w.ctx, c, rec.nextStart, numToFind);
+        rec.finish(i, pod, aloneCycle(w.ctx, c, rec.nextStart, numToFind, podRng(opts.seed, i), shard, w.guesses, sparse as SparseClasses, engine, rec.placements, i), t0);
+        continue;
+      }
       if (this.helpers > 0 && b.size > 1) {
         const phase = this.openBatch(b, opts.seed, numToFind);
         this.wakeHelpers();
@@ -343,7 +355,13 @@ export class SchedulerPool {
       } else for (let t = 0; t < b.size; t++) b.decisions[t] = run(t);
       if (Atomics.load(w.ctl, C_FAILED) !== 0) throw new Error('a scheduler worker failed; its error is in the worker task');
       this.stats.cycles += b.size;
-      commitBatch(w.ctx, rec, b, check, shard, w.guesses, numToFind, opts.seed, stats, t0);
+      commitBatch(w.ctx, rec, b, check, shard, w.guesses, numToFind, opts.seed, stats, sparse, t0);
+    }
+    if (engine !== null) {
+      this.stats.incrementalCycles += engine.cycles;
+      this.stats.incrementalFullRefreshes += engine.fullRefreshes;
+      this.stats.incrementalEvictions = engine.evictions;
+      this.stats.incrementalHandedBack += engine.handedBack;
     }
     return rec.result(performance.now() - began);
   }

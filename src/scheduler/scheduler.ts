@@ -13,7 +13,8 @@ import type { PluginTimeShare } from './plugintime.js';
 import type { SchedState } from './state.js';
 import { commitPod } from './state.js';
 import type { BatchStats } from './batch.js';
-import { batchStats, commitBatch, ConflictCheck, newBatch, planBatch, podRng, runCycle } from './batch.js';
+import { aloneCycle, batchStats, commitBatch, ConflictCheck, newBatch, planBatch, podRng, runCycle } from './batch.js';
+import { SparseClasses } from './incremental.js';
 
 export const ENGINES = ['incremental', 'full'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -218,17 +219,26 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
     const B = opts.batch as number;
     const b = newBatch();
     const check = new ConflictCheck(st);
-    rec.batch = batchStats();
-    for (let i = 0; i < pending.length; i += b.size) {
+    const stats = (rec.batch = batchStats());
+    const sparse = numToFind < st.N ? new SparseClasses() : null;
+    for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       const t0 = performance.now();
       if (t0 > deadline) break;
       if (t0 - sliceStart > YIELD_EVERY_MS) {
         yield;
         sliceStart = performance.now();
       }
-      planBatch(b, pending, i, B, rec.nextStart, st.N);
+      planBatch(b, pending, i, B, rec.nextStart, st, sparse);
+      if (b.size === 0) {
+        const pod = pending[i] as number;
+        const c = prepareCycle(ctx, pod);
+        stats.alone++;
+        rec.sample(i, ctx, c, rec.nextStart, numToFind);
+        rec.finish(i, pod, aloneCycle(ctx, c, rec.nextStart, numToFind, podRng(opts.seed, i), shard, guesses, sparse as SparseClasses, null, rec.placements, i), t0);
+        continue;
+      }
       for (let t = 0; t < b.size; t++) b.decisions[t] = runCycle(ctx, shard, guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, i + t));
-      commitBatch(ctx, rec, b, check, shard, guesses, numToFind, opts.seed, rec.batch, t0);
+      commitBatch(ctx, rec, b, check, shard, guesses, numToFind, opts.seed, stats, sparse, t0);
     }
     return rec.result(performance.now() - began);
   }

@@ -53,7 +53,11 @@ describe('batched optimistic mode', () => {
     for (const workload of WORKLOADS) {
       it(`${workload}, percentage ${pct || 'adaptive'}: every placement fits when committed, the same with 1, 2${workload === 'mixed' ? ', 3' : ''} workers and the reference path`, async () => {
         const ref = scheduleReference(cluster(workload).state, cluster(workload).pending, { percentageOfNodesToScore: pct, seed: 5, batch: 4 });
-        expect(ref.batch?.batches).toBe(500);
+        // Below 100%, the pods of classes few nodes fit run alone (the same sets as the incremental engine's test).
+        const alone = ref.batch?.alone ?? -1;
+        if (pct === 100 || workload === 'basic' || workload === 'antiaffinity') {
+          expect(ref.batch).toMatchObject({ batches: 500, alone: 0 });
+        } else expect(alone).toBeGreaterThan(0);
         expect(replayFeasible(workload, ref)).toBeGreaterThan(1500);
         // Three threads on the 2-vCPU CI machine: helpers get descheduled and the main thread rescues their pods.
         for (const workers of workload === 'mixed' ? [1, 2, 3] : [1, 2]) {
@@ -81,7 +85,7 @@ describe('batched optimistic mode', () => {
     const b = buildState([small[0]!, big, small[1]!], [pod('p0', [{ cpu: '3', memory: '1Gi' }]), pod('p1', [{ cpu: '3', memory: '1Gi' }])]);
     const r = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed: 1, batch: 2 });
     expect(Array.from(r.placements)).toEqual([1, -1]);
-    expect(r.batch).toEqual({ batches: 1, conflicts: 1, reruns: 1 });
+    expect(r.batch).toEqual({ batches: 1, conflicts: 1, reruns: 1, alone: 0 });
     expect(r.unschedulable[0]?.message).toBe('0/3 nodes are available: 3 Insufficient cpu.');
   });
 
@@ -93,11 +97,18 @@ describe('batched optimistic mode', () => {
 describe('kscale schedule --batch', () => {
   const kscale = (...args: string[]) => spawnSync(process.execPath, ['bin/kscale.js', 'schedule', ...args], { encoding: 'utf8' });
 
-  it('reports the batch counts in the JSON and runs the full engine', () => {
-    const r = kscale('--nodes', '200', '--pods', '400', '--workers', '2', '--batch', '4', '--json');
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ engine: 'full', incrementalCycles: 0, scheduled: 400, batch: { size: 4, batches: 100 } });
+  it('reports the batch counts in the JSON; the engine takes only the pods that run alone', () => {
+    const run = (workload: string) => {
+      const r = kscale('--nodes', '200', '--pods', '400', '--workers', '2', '--batch', '4', '--workload', workload, '--json');
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { engine: string; incrementalCycles: number; scheduled: number; batch: { size: number; batches: number; alone: number } };
+    };
+    expect(run('basic')).toMatchObject({ engine: 'full', incrementalCycles: 0, scheduled: 400, batch: { size: 4, batches: 100, alone: 0 } });
+    const mixed = run('mixed');
+    expect(mixed).toMatchObject({ engine: 'incremental', scheduled: 400, batch: { size: 4 } });
+    expect(mixed.batch.alone).toBeGreaterThan(0);
+    expect(mixed.incrementalCycles).toBeGreaterThan(0);
+    expect(mixed.incrementalCycles).toBeLessThanOrEqual(mixed.batch.alone);
   });
 
   it('a batch size of 0 or past the maximum is exit 2 naming the flag', () => {

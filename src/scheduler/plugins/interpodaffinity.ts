@@ -71,6 +71,16 @@ function existingTermsFor(ctx: ThreadCtx, cls: PodClass): ExistingTerms {
   });
 }
 
+/**
+ * Whether any commit can change this class's InterPodAffinity filter verdict
+ * on a node that no pod was committed to: its own required terms, or a placed
+ * pod's required anti-affinity term that selects it (the terms are a fixed
+ * table; commits move only their domain counts).
+ */
+export function affinityFilterCanMove(ctx: ThreadCtx, cls: PodClass): boolean {
+  return cls.affinityRequired.length > 0 || cls.antiAffinityRequired.length > 0 || existingTermsFor(ctx, cls).requiredAnti.length > 0;
+}
+
 function termDomains(st: SchedState, t: number): Int32Array {
   const off = st.termDomOff[t] as number;
   return st.termDom.subarray(off, st.termDomOff[t + 1] as number);
