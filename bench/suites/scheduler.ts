@@ -32,16 +32,20 @@ interface Sizes {
   percentages: number[];
   /** Wall-time budget per run. */
   maxMs: number;
+  /** The batched optimistic mode's batch size for the extra mixed-workload rows on every core (0: none). */
+  batch: number;
 }
 
 const cores = Math.max(1, availableParallelism());
+/** Batch size of the batched optimistic rows (batch.ts): on the 2-vCPU VM, 4–16 ran alike. */
+const BATCH = 8;
 const sweep = (upTo: number): number[] => [0, ...Array.from({ length: Math.min(upTo, cores) }, (_, i) => i + 1)];
 
 const SIZES: Record<ProfileName, Sizes> = {
-  smoke: { ceilingPods: 0, nodes: 500, pods: { basic: 1000, mixed: 1000 }, workers: [0, 2], percentages: [100], maxMs: 10_000 },
-  quick: { ceilingPods: 5000, nodes: 5000, pods: Object.fromEntries(WORKLOADS.map((w) => [w, 3000])), workers: sweep(2), percentages: [100, 0], maxMs: 20_000 },
-  full: { ceilingPods: 20_000, nodes: 5000, pods: { basic: 50_000, spread: 50_000, antiaffinity: 5000, nodeaffinity: 50_000, mixed: 150_000 }, workers: sweep(cores), percentages: [100, 0], maxMs: 180_000 },
-  ci: { ceilingPods: 0, nodes: 1000, pods: { basic: 2000, mixed: 2000 }, workers: [0, 2], percentages: [100], maxMs: 20_000 },
+  smoke: { ceilingPods: 0, nodes: 500, pods: { basic: 1000, mixed: 1000 }, workers: [0, 2], percentages: [100], maxMs: 10_000, batch: BATCH },
+  quick: { ceilingPods: 5000, nodes: 5000, pods: Object.fromEntries(WORKLOADS.map((w) => [w, 3000])), workers: sweep(2), percentages: [100, 0], maxMs: 20_000, batch: BATCH },
+  full: { ceilingPods: 20_000, nodes: 5000, pods: { basic: 50_000, spread: 50_000, antiaffinity: 5000, nodeaffinity: 50_000, mixed: 150_000 }, workers: sweep(cores), percentages: [100, 0], maxMs: 180_000, batch: BATCH },
+  ci: { ceilingPods: 0, nodes: 1000, pods: { basic: 2000, mixed: 2000 }, workers: [0, 2], percentages: [100], maxMs: 20_000, batch: 0 },
 };
 
 interface Combo {
@@ -50,12 +54,16 @@ interface Combo {
   workers: number;
   percentage: number;
   engine: Engine;
+  /** Pods per batch of the batched optimistic mode; 1: one at a time. */
+  batch: number;
 }
 
 /**
  * Every workload × percentage × worker count; the pool runs both engines,
  * full first, so the incremental row carries its ratio over the full pass
- * measured moments before (the reference path is always the full pass).
+ * measured moments before (the reference path is always the full pass). For
+ * the mixed workload, a batched row on every core follows, compared with the
+ * one-at-a-time row of the same workers and engine (the sweep's most).
  */
 function combos(sizes: Sizes): Combo[] {
   const out: Combo[] = [];
@@ -65,8 +73,11 @@ function combos(sizes: Sizes): Combo[] {
     for (const percentage of sizes.percentages) {
       for (const workers of sizes.workers) {
         const engines: Engine[] = workers > 0 ? ['full', 'incremental'] : ['full'];
-        for (const engine of engines) out.push({ workload, pods, workers, percentage, engine });
+        for (const engine of engines) out.push({ workload, pods, workers, percentage, engine, batch: 1 });
       }
+      // The batched optimistic mode on the most workers of the sweep, after the one-at-a-time rows it is compared with.
+      const most = Math.max(...sizes.workers);
+      if (sizes.batch > 1 && workload === 'mixed' && most > 1 && cores > 1) out.push({ workload, pods, workers: most, percentage, engine: 'incremental', batch: sizes.batch });
     }
   }
   return out;
@@ -130,6 +141,26 @@ export async function measureCeiling(ctx: SuiteContext, nodes: number, pods: num
   }
 }
 
+/** A one-at-a-time run a batched row is compared with. */
+interface Sequential {
+  podsPerSecond: number;
+  placements: Int32Array;
+  placed: number;
+}
+
+/**
+ * What the batched optimistic mode gained and what it changed: its speed over
+ * the one-at-a-time run on the same workers, the share of pods it put on the
+ * same node, and how many it placed; its own conflict and re-run counts.
+ */
+function batchComparison(r: Awaited<ReturnType<typeof runSynthetic>>, seq: Sequential | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = { batchStats: r.result.batch };
+  if (seq === undefined || seq.placements.length !== r.result.placements.length) return out;
+  let same = 0;
+  for (let i = 0; i < seq.placements.length; i++) if (seq.placements[i] === r.result.placements[i]) same++;
+  return { ...out, speedupVsOneAtATime: r.podsPerSecond / seq.podsPerSecond, samePlacementShare: same / seq.placements.length, placedOneAtATime: seq.placed };
+}
+
 export const schedulerSuite: Suite = {
   name: 'scheduler',
   description: "kube-scheduler's default filter/score plugins over SharedArrayBuffer state, reference path vs persistent workers claiming chunks of the node order (SharedArrayBuffer + Atomics)",
@@ -145,14 +176,18 @@ export const schedulerSuite: Suite = {
     const oneWorker = new Map<string, number>();
     // The full engine's throughput per workload, percentage and workers: the incremental row's baseline.
     const fullEngine = new Map<string, number>();
+    // One-at-a-time runs of the mixed workload: the batched rows' baseline.
+    const sequential = new Map<string, Sequential>();
     for (const c of combos(sizes)) {
       const mode = c.workers === 0 ? 'reference' : 'pool';
       ctx.progress.step(`scheduler: ${c.workload} ${sizes.nodes} nodes ${c.pods} pods ${mode}${c.workers ? ` ×${c.workers}` : ''} ${c.percentage || 'adaptive'}% ${c.engine}`);
-      const baseParams = { workload: c.workload, nodes: sizes.nodes, workers: c.workers, mode, engine: c.engine, percentageOfNodesToScore: c.percentage };
+      // Only batched rows carry `batch`: one-at-a-time rows keep the identity they had before the mode existed.
+      const baseParams = { workload: c.workload, nodes: sizes.nodes, workers: c.workers, mode, engine: c.engine, percentageOfNodesToScore: c.percentage, ...(c.batch > 1 ? { batch: c.batch } : {}) };
       const sameWorkers = `${c.workload}/${c.percentage}/${c.workers}`;
       const sameEngine = `${c.workload}/${c.percentage}/${c.engine}`;
+      const sequentialKey = `${sameWorkers}/${c.engine}`;
       try {
-        const r = await runSynthetic({ workload: c.workload, nodes: sizes.nodes, pods: c.pods, workers: c.workers, percentage: c.percentage, engine: c.engine, seed: ctx.seed, maxMs: sizes.maxMs });
+        const r = await runSynthetic({ workload: c.workload, nodes: sizes.nodes, pods: c.pods, workers: c.workers, percentage: c.percentage, engine: c.engine, batch: c.batch, seed: ctx.seed, maxMs: sizes.maxMs });
         const params = { ...baseParams, pods: r.scheduled, podsRequested: c.pods };
         const anchor = SCHEDULER_PERF_THRESHOLDS[c.workload];
         const extra = {
@@ -164,15 +199,19 @@ export const schedulerSuite: Suite = {
           // Below 100% the pool runs every cycle on its main thread over one shard (pool.ts).
           ...(c.workers > 1 ? (c.percentage >= 100 ? { chunkNodes: CHUNK_NODES } : { cyclesOn: 'main thread alone, one shard' }) : {}),
           ...(c.workers > 1 && oneWorker.has(sameEngine) ? { speedupVsOneWorker: r.podsPerSecond / (oneWorker.get(sameEngine) as number) } : {}),
-          ...(c.engine === 'incremental' && fullEngine.has(sameWorkers) ? { speedupVsFullEngine: r.podsPerSecond / (fullEngine.get(sameWorkers) as number) } : {}),
+          ...(c.batch === 1 && c.engine === 'incremental' && fullEngine.has(sameWorkers) ? { speedupVsFullEngine: r.podsPerSecond / (fullEngine.get(sameWorkers) as number) } : {}),
+          ...(c.batch > 1 ? batchComparison(r, sequential.get(sequentialKey)) : {}),
           ...(c.workers === cores && c.workers > 1 && ceiling !== null ? { parallelCeiling: ceiling } : {}),
           // Sampled per-plugin share of filter + score time (one cycle in pluginTimeShare.every).
           pluginTimeShare: r.pluginTimeShare ? { sampledCycles: r.pluginTimeShare.sampledCycles, every: r.pluginTimeShare.every, share: r.pluginTimeShare.share } : null,
           cutShortByTimeBudget: r.scheduled < c.pods, timeBudgetMs: sizes.maxMs, classes: r.built.state.tables.classes.length,
           ...(anchor ? { schedulerPerfAnchor: { ...anchor, note: 'upstream scheduler_perf threshold for a comparable shape, not measured here' } } : {}),
         };
-        if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(sameEngine, r.podsPerSecond);
-        if (c.engine === 'full' && r.scheduled === c.pods) fullEngine.set(sameWorkers, r.podsPerSecond);
+        if (c.batch > 1) { /* compared above, never a baseline */ } else {
+          if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(sameEngine, r.podsPerSecond);
+          if (c.engine === 'full' && r.scheduled === c.pods) fullEngine.set(sameWorkers, r.podsPerSecond);
+          if (c.workload === 'mixed' && r.scheduled === c.pods) sequential.set(sequentialKey, { podsPerSecond: r.podsPerSecond, placements: r.result.placements, placed: r.placed });
+        }
         ctx.record({ suite: 'scheduler', name: 'throughput', unit: 'pods/s', params, status: 'ok', samples: [r.podsPerSecond], summary: summarize([r.podsPerSecond]), extra });
         const lat: Measurement = { suite: 'scheduler', name: 'pod-latency', unit: 'ms', params, status: 'ok' };
         if (r.latency) lat.summary = r.latency;

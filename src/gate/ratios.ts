@@ -45,7 +45,7 @@ export const RATIO_RULES: readonly RatioRule[] = [
   { suite: 'sync', groupBy: ['backend'] },
   { suite: 'datapath', groupBy: ['backend'], names: ['new-connection'] },
   { suite: 'render', groupBy: ['backend'], names: ['render-time'] },
-  { suite: 'scheduler', groupBy: ['mode', 'workers', 'engine'], names: ['pod-latency'] },
+  { suite: 'scheduler', groupBy: ['mode', 'workers', 'engine', 'batch'], names: ['pod-latency'] },
   // Miss, established, new and no-conntrack flows at the same size. (map-load's batched/one-by-one ratio, two
   // samples a side, moved by 128% between identical runs: too noisy to mean anything, so it has no rule.)
   { suite: 'ebpf', groupBy: ['flow', 'hit'], names: ['prog-test-run'] },

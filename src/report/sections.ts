@@ -397,8 +397,9 @@ function schedulerSection(r: RunResults, host: string): Section | undefined {
       nodes: `${numParam(m, 'nodes') ?? '?'} nodes`,
       pods: numParam(m, 'pods') ?? null,
       workers: numParam(m, 'workers') ?? 0,
-      // The pool's two engines are two lines (results from before the engine existed have no engine: the full pass).
-      mode: `${strParam(m, 'mode') ?? ''}${strParam(m, 'engine') === 'incremental' ? ' incremental' : ''}`,
+      // The pool's two engines are two lines (results from before the engine existed have no engine: the full pass),
+      // and the batched optimistic mode a point of its own.
+      mode: `${strParam(m, 'mode') ?? ''}${strParam(m, 'engine') === 'incremental' ? ' incremental' : ''}${numParam(m, 'batch') !== undefined ? ` batch ${numParam(m, 'batch')}` : ''}`,
       podsPerSecond: m.summary.median,
       n: m.summary.n,
     }));

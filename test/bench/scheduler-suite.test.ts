@@ -1,5 +1,6 @@
 // The scheduler suite end to end on the smoke profile, and what a report and a plan make of it.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { schedulerSuite } from '../../bench/suites/scheduler.js';
@@ -29,5 +30,16 @@ describe('scheduler suite', () => {
     const section = buildSections(run).find((s) => s.id === 'scheduler');
     expect(section?.charts.map((c) => c.id)).toEqual(['scheduler-throughput']);
     expect(section?.charts[0]?.table.rows).toHaveLength(throughput.length);
+    // With more than one core, a batched row on the smoke sweep's 2 workers, compared with the one-at-a-time run on as many.
+    const batched = throughput.filter((m) => m.params.batch !== undefined);
+    if (availableParallelism() > 1) {
+      expect(batched.map((m) => [m.params.workload, m.params.workers, m.params.batch])).toEqual([['mixed', 2, 8]]);
+      const extra = batched[0]?.extra as { speedupVsOneAtATime: number; samePlacementShare: number; batchStats: { batches: number } };
+      expect(extra.speedupVsOneAtATime).toBeGreaterThan(0);
+      expect(extra.samePlacementShare).toBeGreaterThan(0);
+      expect(extra.samePlacementShare).toBeLessThanOrEqual(1);
+      expect(extra.batchStats.batches).toBeGreaterThan(0);
+      expect(section?.charts[0]?.table.rows.some((row) => row[4] === 'pool incremental batch 8')).toBe(true);
+    } else expect(batched).toEqual([]);
   }, 120_000);
 });
