@@ -116,12 +116,14 @@ export const scheduleCommand: Command = {
     + '  --cluster takes Nodes and Pods (kubectl get nodes,pods -A -o yaml|json; a file, directory or -; repeatable):\n'
     + '  bound pods are existing load, pending pods are scheduled. --explain shows, for one pending pod, every\n'
     + "  node's filter reasons and each score plugin's normalized score against the cluster's current state.\n"
-    + '  --engine incremental (default) re-evaluates, when every node is scored (P = 100), only the nodes whose inputs\n'
-    + '  changed since the last pod of the same shape, with placements identical to full; full filters and scores\n'
-    + '  every node every cycle, as kube-scheduler does. The reference path (--workers 0) is always full.\n'
+    + '  --engine incremental (default) re-evaluates, when every node is scored (P = 100) or few nodes fit a pod\n'
+    + '  shape (its cycle examines every node), only the nodes whose inputs changed since the last pod of the same\n'
+    + '  shape, with placements identical to full; full filters and scores every node every cycle, as\n'
+    + '  kube-scheduler does. The reference path (--workers 0) is always full.\n'
     + `  --batch B (2–${MAX_BATCH}; default 1, one pod at a time as kube-scheduler) is the batched optimistic mode: B pods\n`
     + '  scored against one snapshot in parallel, re-checked in order before commit (re-run on conflict); feasible\n'
-    + '  placements, not identical to one at a time. It uses the full engine.',
+    + '  placements, not identical to one at a time. Use it below 100%: with every node scored it is slower than\n'
+    + '  the incremental engine.',
   options: {
     nodes: { type: 'string' }, pods: { type: 'string' }, workload: { type: 'string' }, workers: { type: 'string' },
     'percentage-of-nodes-to-score': { type: 'string' }, engine: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, placements: { type: 'string' }, json: { type: 'boolean' },
@@ -172,7 +174,7 @@ export const scheduleCommand: Command = {
       process.stdout.write([
         ...(run.cluster ? [clusterLine(run.cluster.counts)] : []),
         `${workload}: ${r.scheduled} pods onto ${nodes} nodes, ${r.mode}${workers ? ` with ${workers} workers` : ''}, ${r.engine} engine, percentageOfNodesToScore ${percentage || 'adaptive'}`
-          + (r.result.batch ? `, batches of ${batch} (optimistic: ${r.result.batch.reruns} pods re-run, ${r.result.batch.conflicts} of them on a conflict)` : ''),
+          + (r.result.batch ? `, batches of ${batch} (optimistic: ${r.result.batch.reruns} pods re-run, ${r.result.batch.conflicts} of them on a conflict; ${r.result.batch.alone} run alone)` : ''),
         `throughput ${summary.podsPerSecond} pods/s (${summary.elapsedMs} ms), per-pod latency ${lat}`,
         `placed ${r.placed}, unschedulable ${r.unschedulable}${summary.firstUnschedulable ? ` (e.g. ${summary.firstUnschedulable})` : ''}`,
         `peak RSS ${(rssBytes / 1024 ** 2).toFixed(0)} MiB, cluster build ${summary.buildMs} ms`,

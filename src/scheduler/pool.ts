@@ -42,6 +42,13 @@
 // the main thread filters chunks alone, and wakes the helpers once it has
 // examined soloNodes positions without finding numToFind feasible nodes.
 //
+// The batched optimistic mode (ScheduleOptions.batch > 1, batch.ts) uses the
+// same claim words differently: a BATCH phase's items are whole pods of the
+// batch, each run by whichever thread claims it against the snapshot into
+// that thread's own result slots, recorded as a chunk is (finishChunk); the
+// main thread then commits them in order. A pod a helper claimed but has not
+// finished in time, the main thread runs itself, as it rescues a chunk.
+//
 // Helpers wait for the next phase spinning, then asleep in Atomics.wait; the
 // spin budget adapts (worker.ts SpinBudget): with a core per thread they never
 // sleep, when other load takes the cores they stop spinning and hand the core
