@@ -40,8 +40,9 @@ const cores = Math.max(1, availableParallelism());
 /**
  * Batch size of the batched optimistic rows (batch.ts): on the 2-vCPU VM, 4–16
  * ran alike. The mode gains only in long runs (150,000 pods: 1.59× one worker
- * one at a time); in the `quick` profile's 3,000 pods every thread's own
- * per-class tables are still being built, and the row ran at 0.29× (adaptive).
+ * one at a time); in the `quick` profile's 3,000 pods it ran at 0.29×
+ * (adaptive): each thread still builds its own per-class tables, and the
+ * helper sleeps between batches (README).
  */
 const BATCH = 8;
 const sweep = (upTo: number): number[] => [0, ...Array.from({ length: Math.min(upTo, cores) }, (_, i) => i + 1)];
