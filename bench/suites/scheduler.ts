@@ -152,19 +152,38 @@ interface Sequential {
   podsPerSecond: number;
   placements: Int32Array;
   placed: number;
+  cpuSpread: number;
+}
+
+/**
+ * How evenly the run left cpu requests over the schedulable nodes: the
+ * standard deviation of requested / allocatable cpu. Placements of the two
+ * modes differ pod by pod (other tie-breaks), so this is what says whether
+ * the batched mode's older scores spread load worse.
+ */
+function cpuSpread(r: Awaited<ReturnType<typeof runSynthetic>>): number {
+  const { N, alloc, requested, unschedulable } = r.built.state;
+  const shares: number[] = [];
+  for (let n = 0; n < N; n++) if (unschedulable[n] !== 1 && (alloc[n] as number) > 0) shares.push((requested[n] as number) / (alloc[n] as number));
+  const mean = shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length);
+  return Math.sqrt(shares.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, shares.length));
 }
 
 /**
  * What the batched optimistic mode gained and what it changed: its speed over
  * the one-at-a-time run on the same workers, the share of pods it put on the
- * same node, and how many it placed; its own conflict and re-run counts.
+ * same node, how many it placed, how evenly both left cpu requests; its own
+ * conflict and re-run counts.
  */
 function batchComparison(r: Awaited<ReturnType<typeof runSynthetic>>, seq: Sequential | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { batchStats: r.result.batch };
   if (seq === undefined || seq.placements.length !== r.result.placements.length) return out;
   let same = 0;
   for (let i = 0; i < seq.placements.length; i++) if (seq.placements[i] === r.result.placements[i]) same++;
-  return { ...out, speedupVsOneAtATime: r.podsPerSecond / seq.podsPerSecond, samePlacementShare: same / seq.placements.length, placedOneAtATime: seq.placed };
+  return {
+    ...out, speedupVsOneAtATime: r.podsPerSecond / seq.podsPerSecond, samePlacementShare: same / seq.placements.length, placedOneAtATime: seq.placed,
+    cpuShareStdDev: cpuSpread(r), cpuShareStdDevOneAtATime: seq.cpuSpread,
+  };
 }
 
 export const schedulerSuite: Suite = {
@@ -216,7 +235,7 @@ export const schedulerSuite: Suite = {
         if (c.batch > 1) { /* compared above, never a baseline */ } else {
           if (c.workers === 1 && r.scheduled === c.pods) oneWorker.set(sameEngine, r.podsPerSecond);
           if (c.engine === 'full' && r.scheduled === c.pods) fullEngine.set(sameWorkers, r.podsPerSecond);
-          if (c.workload === 'mixed' && r.scheduled === c.pods) sequential.set(sequentialKey, { podsPerSecond: r.podsPerSecond, placements: r.result.placements, placed: r.placed });
+          if (c.workload === 'mixed' && r.scheduled === c.pods) sequential.set(sequentialKey, { podsPerSecond: r.podsPerSecond, placements: r.result.placements, placed: r.placed, cpuSpread: cpuSpread(r) });
         }
         ctx.record({ suite: 'scheduler', name: 'throughput', unit: 'pods/s', params, status: 'ok', samples: [r.podsPerSecond], summary: summarize([r.podsPerSecond]), extra });
         const lat: Measurement = { suite: 'scheduler', name: 'pod-latency', unit: 'ms', params, status: 'ok' };

@@ -34,7 +34,12 @@ describe('scheduler suite', () => {
     const batched = throughput.filter((m) => m.params.batch !== undefined);
     if (availableParallelism() > 1) {
       expect(batched.map((m) => [m.params.workload, m.params.workers, m.params.batch])).toEqual([['mixed', 2, 8]]);
-      const extra = batched[0]?.extra as { speedupVsOneAtATime: number; samePlacementShare: number; batchStats: { batches: number } };
+      const extra = batched[0]?.extra as { speedupVsOneAtATime: number; samePlacementShare: number; cpuShareStdDev: number; cpuShareStdDevOneAtATime: number; batchStats: { batches: number } };
+      // Both runs placed pods, so some nodes carry load and others less: a spread above zero, below the whole range.
+      for (const sd of [extra.cpuShareStdDev, extra.cpuShareStdDevOneAtATime]) {
+        expect(sd).toBeGreaterThan(0);
+        expect(sd).toBeLessThan(0.5);
+      }
       expect(extra.speedupVsOneAtATime).toBeGreaterThan(0);
       expect(extra.samePlacementShare).toBeGreaterThan(0);
       expect(extra.samePlacementShare).toBeLessThanOrEqual(1);
