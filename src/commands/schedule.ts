@@ -12,6 +12,8 @@ import { SCORE_PLUGINS } from '../scheduler/framework.js';
 import { loadClusterManifests } from '../scheduler/manifests.js';
 import type { ClusterCounts, ManifestCluster } from '../scheduler/manifests.js';
 import { parseSize, str } from './options.js';
+import { silentProgress, ttyProgress } from '../bench/progress.js';
+import type { Progress } from '../bench/progress.js';
 import type { Command } from '../cli.js';
 
 type Values = Record<string, unknown>;
@@ -103,6 +105,22 @@ async function explainCommand(files: string[], podFile: string, json: boolean): 
   return EXIT.ok;
 }
 
+/** Steps of the progress line: one per this share of the pending pods. */
+const PROGRESS_STEPS = 20;
+
+/** Feeds a Progress one step per 1/PROGRESS_STEPS of the pending pods scheduled. */
+export function podProgress(progress: Progress): (scheduled: number, pending: number) => void {
+  let shown = -1;
+  return (scheduled, pending) => {
+    if (shown < 0) { progress.plan(PROGRESS_STEPS); shown = 0; }
+    const k = Math.min(PROGRESS_STEPS, Math.floor((scheduled * PROGRESS_STEPS) / Math.max(1, pending)));
+    while (shown < k) {
+      shown++;
+      progress.step(`scheduling: ${scheduled.toLocaleString('en-US')} of ${pending.toLocaleString('en-US')} pods`);
+    }
+  };
+}
+
 function isEngine(name: string): name is Engine {
   return (ENGINES as readonly string[]).includes(name);
 }
@@ -140,8 +158,15 @@ export const scheduleCommand: Command = {
     const engine = str(values.engine) ?? 'incremental';
     if (!isEngine(engine)) throw new InputError('--engine', `unknown engine "${engine}" (known: ${ENGINES.join(', ')})`);
     const batch = parseSize('batch', str(values.batch) ?? '1', MAX_BATCH, 1);
-    const spec: ScheduleSpec = { workers, percentage, seed, engine, batch };
-    const run = clusterFiles.length > 0 ? await runCluster(clusterFiles, spec) : await runSyntheticFlags(values, spec);
+    // On a terminal, a rewritten stderr line while the pods go through (stdout stays the result).
+    const progress = values.json !== true && process.stderr.isTTY === true ? ttyProgress() : silentProgress();
+    const spec: ScheduleSpec = { workers, percentage, seed, engine, batch, onProgress: podProgress(progress) };
+    let run: Run;
+    try {
+      run = clusterFiles.length > 0 ? await runCluster(clusterFiles, spec) : await runSyntheticFlags(values, spec);
+    } finally {
+      progress.done();
+    }
     const { r, workload, nodes, pods } = run;
     const rssBytes = process.resourceUsage().maxRSS * 1024;
     const placementsFile = str(values.placements);

@@ -37,6 +37,8 @@ export interface ScheduleSpec {
   /** Pods per batch of the batched optimistic mode (ScheduleOptions.batch); 1 (default): one at a time. */
   batch?: number;
   maxMs?: number;
+  /** ScheduleOptions.onProgress. */
+  onProgress?: (scheduled: number, pending: number) => void;
 }
 
 /** A synthetic run: the cluster's shape and how to schedule it. */
@@ -74,6 +76,7 @@ export interface RunSummary extends BuiltRunSummary {
 export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Promise<BuiltRunSummary> {
   const opts: ScheduleOptions = {
     percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', batch: spec.batch ?? 1, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
+    ...(spec.onProgress ? { onProgress: spec.onProgress } : {}),
   };
   let result: ScheduleResult;
   // What ran: the incremental engine only where it took cycles (on the pool: every node scored, or a class few nodes fit).

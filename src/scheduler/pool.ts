@@ -322,6 +322,7 @@ export class SchedulerPool {
       let t0 = performance.now();
       if (t0 > deadline) break;
       if (t0 - sliceStart > YIELD_EVERY_MS) {
+        opts.onProgress?.(i, pending.length);
         await yieldToEventLoop();
         sliceStart = t0 = performance.now();
       }
@@ -397,6 +398,7 @@ export class SchedulerPool {
       if (t0 > deadline) break;
       if (t0 - sliceStart > YIELD_EVERY_MS) {
         // Between pods the helpers are parked on the epoch: let signals and timers in.
+        opts.onProgress?.(i, pending.length);
         await yieldToEventLoop();
         sliceStart = t0 = performance.now();
       }

@@ -41,6 +41,11 @@ export interface ScheduleOptions {
    * time, as kube-scheduler. Above 1 every cycle is the full pass.
    */
   batch?: number;
+  /**
+   * Told how many of the pending pods have gone through a cycle, at the points where the
+   * loop lets the event loop in (every YIELD_EVERY_MS): a progress display.
+   */
+  onProgress?: (scheduled: number, pending: number) => void;
 }
 
 export interface Unschedulable {
@@ -225,6 +230,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
       const t0 = performance.now();
       if (t0 > deadline) break;
       if (t0 - sliceStart > YIELD_EVERY_MS) {
+        opts.onProgress?.(i, pending.length);
         yield;
         sliceStart = performance.now();
       }
@@ -247,6 +253,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
     const t0 = performance.now();
     if (t0 > deadline) break;
     if (t0 - sliceStart > YIELD_EVERY_MS) {
+      opts.onProgress?.(i, pending.length);
       yield;
       sliceStart = performance.now();
     }
