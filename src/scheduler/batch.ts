@@ -59,6 +59,29 @@ export function runCycle(ctx: ThreadCtx, shard: SingleShard, guesses: Guesses, p
   return shard.cycle(ctx, c, start, numToFind, rng, guesses.for(c));
 }
 
+/** The commits before a batch, for a thread's incremental engine (IncrementalEngine.cycle's log and logLen). */
+export interface CommitLog {
+  log: Int32Array;
+  len: number;
+}
+
+/**
+ * A batch pod's cycle on the snapshot: with every node scored, through this
+ * thread's incremental engine when there is one and it applies (the same
+ * decision as the full pass, on the state after `commits`), else the full pass.
+ */
+export function snapshotCycle(
+  ctx: ThreadCtx, shard: SingleShard, guesses: Guesses, engine: IncrementalEngine | null, commits: CommitLog,
+  pod: number, start: number, numToFind: number, rng: () => number,
+): Decision {
+  const c = prepareCycle(ctx, pod);
+  if (engine !== null && numToFind >= ctx.st.N && engine.applies(c, numToFind)) {
+    const d = engine.cycle(ctx, c, start, numToFind, rng, commits.log, commits.len);
+    if (d !== null) return d;
+  }
+  return shard.cycle(ctx, c, start, numToFind, rng, guesses.for(c));
+}
+
 export interface BatchStats {
   batches: number;
   /** Pods whose snapshot node no longer fitted when their turn to commit came. */
@@ -151,6 +174,12 @@ export class ConflictCheck {
 }
 
 /**
+ * Runs pending pod i's cycle again on the state committed so far (the pods
+ * before it): the full pass, or an incremental engine's same decision.
+ */
+export type Rerun = (pod: number, i: number, start: number, rng: () => number) => Decision;
+
+/**
  * Commits a batch whose snapshot decisions are all in: in queue order, each
  * pod after the first re-checked (when its filters can have moved) on the
  * state committed so far, and run again there when its node no longer fits
@@ -160,7 +189,7 @@ export class ConflictCheck {
  * began, each pod's latency runs from there to its commit.
  */
 export function commitBatch(
-  ctx: ThreadCtx, rec: CycleRecorder, b: Batch, check: ConflictCheck, shard: SingleShard, guesses: Guesses,
+  ctx: ThreadCtx, rec: CycleRecorder, b: Batch, check: ConflictCheck, rerun: Rerun,
   numToFind: number, seed: number, stats: BatchStats, sparse: SparseClasses | null, t0: number,
 ): void {
   const { st } = ctx;
@@ -179,7 +208,7 @@ export function commitBatch(
       if (d.node >= 0) stats.conflicts++;
       // The first pod's run for its reasons alone is the same cycle again, not a re-run.
       if (t > 0) stats.reruns++;
-      d = runCycle(ctx, shard, guesses, pod, b.starts[t] as number, numToFind, podRng(seed, i));
+      d = rerun(pod, i, b.starts[t] as number, podRng(seed, i));
       b.decisions[t] = d;
     }
     if (rec.timer?.wants(i)) rec.sample(i, ctx, prepareCycle(ctx, pod), b.starts[t] as number, numToFind);

@@ -51,6 +51,11 @@ export const MAX_CACHE_BYTES = 256 * 1024 * 1024;
 /** Past this many commits since a class's last cycle, re-evaluating every node is no dearer than tracking them. */
 const FULL_REFRESH_FRACTION = 0.5;
 
+/** Entries a ring of the latest commits needs for cycle() at N nodes: more than it ever reads back. */
+export function ringEntries(N: number): number {
+  return Math.floor(FULL_REFRESH_FRACTION * N) + 2;
+}
+
 /** A per-domain count array a cycle reads, with what a change in it invalidates. */
 interface DomainInput {
   k: number;
@@ -231,7 +236,9 @@ export class IncrementalEngine {
 
   /**
    * One cycle. `log` holds the node every earlier pod of the run was
-   * committed to (-1: none), `logLen` of them: the run's placements. Below
+   * committed to (-1: none), `logLen` of them: the run's placements, or a
+   * ring of more than FULL_REFRESH_FRACTION × N of the latest (pod i at
+   * i % length: no longer stretch is ever read, see RING_ENTRIES). Below
    * 100% (numToFind < N), null when the class has numToFind feasible nodes:
    * the cycle is then the full pass's, and nothing was drawn from rng.
    */
@@ -260,7 +267,7 @@ export class IncrementalEngine {
       s.g.fill(Number.NaN);
     } else {
       for (let p = s.logPos; p < logLen; p++) {
-        const n = log[p] as number;
+        const n = log[p % log.length] as number;
         if (n >= 0) this.touch(n, MARK_ENTRY);
       }
       inputs.forEach((x, i) => this.diff(ctx, s, x, s.snapshot[i] as Int32Array));

@@ -67,16 +67,16 @@ import { Piscina } from 'piscina';
 import { InputError } from '../errors.js';
 import type { Cycle, ShardBuf, ShardRange } from './framework.js';
 import { clearShard, decide, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes, shardFeasibleCount } from './framework.js';
-import { IncrementalEngine, MAX_CACHE_BYTES, SparseClasses } from './incremental.js';
+import { IncrementalEngine, MAX_CACHE_BYTES, ringEntries, SparseClasses } from './incremental.js';
 import { CycleRecorder, SingleShard } from './scheduler.js';
 import type { Decision } from './framework.js';
-import type { Batch } from './batch.js';
-import { aloneCycle, batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, runCycle } from './batch.js';
+import type { Batch, Rerun } from './batch.js';
+import { aloneCycle, batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, snapshotCycle } from './batch.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
 import {
   C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
-  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_MODE, C_SEED, MODE_BATCH, MODE_FILTER,
+  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_ENGINE, C_MODE, C_RUN, C_SEED, MODE_BATCH, MODE_FILTER,
 } from './worker.js';
 import type { ChunkWorker, ServeTask, WorkerInit } from './worker.js';
 
@@ -166,6 +166,9 @@ export class SchedulerPool {
   private readonly batchIo: Int32Array;
   private readonly batchDone: BigInt64Array;
   private readonly batchResults: Int32Array[];
+  private readonly commitRing: Int32Array;
+  /** schedule() calls so far (C_RUN). */
+  private runs = 0;
 
   constructor(private readonly st: SchedState, workers: number, options: PoolOptions = {}) {
     const most = Math.min(MAX_THREADS, Math.max(64, availableParallelism()));
@@ -191,7 +194,9 @@ export class SchedulerPool {
       ranges, cap: chunkNodes, spinMs: 0,
       batchIo: new SharedArrayBuffer(8 * MAX_BATCH), batchDone: new SharedArrayBuffer(8 * MAX_BATCH),
       batchResults: Array.from({ length: workers }, () => new SharedArrayBuffer(4 * BATCH_RESULT_SLOTS * MAX_BATCH)),
+      commitRing: new SharedArrayBuffer(4 * ringEntries(st.N)),
     };
+    this.commitRing = new Int32Array(init.commitRing);
     this.batchIo = new Int32Array(init.batchIo);
     this.batchDone = new BigInt64Array(init.batchDone);
     this.batchResults = init.batchResults.map((b) => new Int32Array(b));
@@ -281,7 +286,7 @@ export class SchedulerPool {
   }
 
   /** Writes a batch phase's fields and pods, then opens its claim word (as open()). */
-  private openBatch(b: Batch, seed: number, numToFind: number): bigint {
+  private openBatch(b: Batch, seed: number, numToFind: number, engines: boolean): bigint {
     const { ctl, claim } = this.w;
     for (let t = 0; t < b.size; t++) {
       this.batchIo[t] = b.pods[t] as number;
@@ -291,6 +296,8 @@ export class SchedulerPool {
     Atomics.store(ctl, C_BATCH_FIRST, b.first);
     Atomics.store(ctl, C_SEED, seed | 0);
     Atomics.store(ctl, C_NUM_TO_FIND, numToFind);
+    Atomics.store(ctl, C_ENGINE, engines ? 1 : 0);
+    Atomics.store(ctl, C_RUN, this.runs);
     Atomics.store(ctl, C_MODE, MODE_BATCH);
     this.phaseId++;
     openPhase(claim, this.phaseId);
@@ -311,13 +318,20 @@ export class SchedulerPool {
     const check = new ConflictCheck(st);
     const shard = this.single ?? new SingleShard(st);
     const stats = (rec.batch = batchStats());
-    // Below 100%, pods of sparse classes run alone (batch.ts), through the engine when asked for.
-    const engine = numToFind < st.N && (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
+    // With the incremental engine: at 100% every thread's own engine runs the batch's pods, below 100% the
+    // main thread's the pods of sparse classes, which run alone (batch.ts).
+    const engine = (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
     const sparse = numToFind < st.N ? (engine?.sparse ?? new SparseClasses()) : null;
+    const engines = engine !== null && numToFind >= st.N;
+    this.runs++;
+    const ring = this.commitRing;
+    const commits = { log: rec.placements, len: 0 };
     const began = performance.now();
     const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
     let sliceStart = began;
-    const run = (t: number): Decision => runCycle(w.ctx, shard, w.guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, b.first + t));
+    // A pod run again (batch.ts) sees the commits before it, through the main thread's engine at 100%.
+    const rerun: Rerun = (pod, i, start, rng) => snapshotCycle(w.ctx, shard, w.guesses, engines ? engine : null, { log: rec.placements, len: i }, pod, start, numToFind, rng);
+    const run = (t: number): Decision => snapshotCycle(w.ctx, shard, w.guesses, engines ? engine : null, commits, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, b.first + t));
     for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       let t0 = performance.now();
       if (t0 > deadline) break;
@@ -334,10 +348,12 @@ export class SchedulerPool {
         this.stats.cycles++;
         rec.sample(i, w.ctx, c, rec.nextStart, numToFind);
         rec.finish(i, pod, aloneCycle(w.ctx, c, rec.nextStart, numToFind, podRng(opts.seed, i), shard, w.guesses, sparse as SparseClasses, engine, rec.placements, i), t0);
+        ring[i % ring.length] = rec.placements[i] as number;
         continue;
       }
+      commits.len = i;
       if (this.helpers > 0 && b.size > 1) {
-        const phase = this.openBatch(b, opts.seed, numToFind);
+        const phase = this.openBatch(b, opts.seed, numToFind, engines);
         this.wakeHelpers();
         for (;;) {
           const t = claimChunk(w.claim, phase, b.size);
@@ -363,7 +379,9 @@ export class SchedulerPool {
       } else for (let t = 0; t < b.size; t++) b.decisions[t] = run(t);
       if (Atomics.load(w.ctl, C_FAILED) !== 0) throw new Error('a scheduler worker failed; its error is in the worker task');
       this.stats.cycles += b.size;
-      commitBatch(w.ctx, rec, b, check, shard, w.guesses, numToFind, opts.seed, stats, sparse, t0);
+      commitBatch(w.ctx, rec, b, check, rerun, numToFind, opts.seed, stats, sparse, t0);
+      // The helpers' engines read the commits from the ring (written here, read only in the next batch phase).
+      for (let t = 0; t < b.size; t++) ring[(i + t) % ring.length] = rec.placements[i + t] as number;
     }
     if (engine !== null) {
       this.stats.incrementalCycles += engine.cycles;

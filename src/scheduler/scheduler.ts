@@ -12,7 +12,7 @@ import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
 import type { PluginTimeShare } from './plugintime.js';
 import type { SchedState } from './state.js';
 import { commitPod } from './state.js';
-import type { BatchStats } from './batch.js';
+import type { BatchStats, Rerun } from './batch.js';
 import { aloneCycle, batchStats, commitBatch, ConflictCheck, newBatch, planBatch, podRng, runCycle } from './batch.js';
 import { SparseClasses } from './incremental.js';
 
@@ -226,6 +226,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
     const check = new ConflictCheck(st);
     const stats = (rec.batch = batchStats());
     const sparse = numToFind < st.N ? new SparseClasses() : null;
+    const rerun: Rerun = (pod, _i, start, rng) => runCycle(ctx, shard, guesses, pod, start, numToFind, rng);
     for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       const t0 = performance.now();
       if (t0 > deadline) break;
@@ -244,7 +245,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
         continue;
       }
       for (let t = 0; t < b.size; t++) b.decisions[t] = runCycle(ctx, shard, guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, i + t));
-      commitBatch(ctx, rec, b, check, shard, guesses, numToFind, opts.seed, stats, sparse, t0);
+      commitBatch(ctx, rec, b, check, rerun, numToFind, opts.seed, stats, sparse, t0);
     }
     return rec.result(performance.now() - began);
   }

@@ -13,7 +13,8 @@ import { createThreadCtx } from './context.js';
 import type { Cycle, ShardBuf } from './framework.js';
 import { filterAndGuess, Guesses, prepareCycle, shardBuf, shardFeasibleCount } from './framework.js';
 import type { ShardRange } from './framework.js';
-import { MAX_BATCH, podRng, runCycle } from './batch.js';
+import { MAX_BATCH, podRng, snapshotCycle } from './batch.js';
+import { IncrementalEngine } from './incremental.js';
 import { SingleShard } from './scheduler.js';
 import { attachState } from './state.js';
 import type { SchedBuffers, SchedTables } from './state.js';
@@ -45,6 +46,8 @@ export interface WorkerInit {
   batchDone: SharedArrayBuffer;
   /** batchResults[thread]: Int32 node, processed, feasible per item, each thread its own. */
   batchResults: SharedArrayBuffer[];
+  /** Int32 ring of the latest commits (pod i's node at i % ringEntries(N)), written by the main thread between batches. */
+  commitRing: SharedArrayBuffer;
 }
 
 export interface ServeTask {
@@ -72,7 +75,11 @@ export const C_MODE = 9;
 /** A batch phase's seed (podRng) and its first pod's index in the queue. */
 export const C_SEED = 10;
 export const C_BATCH_FIRST = 11;
-export const CONTROL_SLOTS = 12;
+/** In a batch phase: 1 when the threads' incremental engines may take the pods (ScheduleOptions.engine). */
+export const C_ENGINE = 12;
+/** Which schedule() call a batch phase belongs to: a helper's engine starts afresh with each (the commit log restarts at 0). */
+export const C_RUN = 13;
+export const CONTROL_SLOTS = 14;
 export const MODE_FILTER = 0;
 export const MODE_BATCH = 1;
 /** Int32 per item in batchResults. */
@@ -293,6 +300,10 @@ interface BatchWorker {
   shard: SingleShard;
   /** Its own guesses: a guess another thread rewrites mid-cycle could pass for the right one (see decide). */
   guesses: Guesses;
+  /** Its own incremental engine, folding in the commits from the ring, for the schedule() call `run`. */
+  engine: IncrementalEngine;
+  run: number;
+  ring: Int32Array;
   io: Int32Array;
   done: BigInt64Array;
   results: Int32Array;
@@ -305,10 +316,17 @@ function serveBatch(w: ChunkWorker, bw: BatchWorker, phase: bigint): void {
   const first = Atomics.load(ctl, C_BATCH_FIRST);
   const seed = Atomics.load(ctl, C_SEED);
   const numToFind = Atomics.load(ctl, C_NUM_TO_FIND);
+  const run = Atomics.load(ctl, C_RUN);
+  if (run !== bw.run) {
+    bw.engine = new IncrementalEngine(w.ctx.st);
+    bw.run = run;
+  }
+  const engine = Atomics.load(ctl, C_ENGINE) === 1 ? bw.engine : null;
+  const commits = { log: bw.ring, len: first };
   for (;;) {
     const t = claimChunk(w.claim, phase, size);
     if (t < 0) return;
-    const d = runCycle(w.ctx, bw.shard, bw.guesses, bw.io[t] as number, bw.io[MAX_BATCH + t] as number, numToFind, podRng(seed, first + t));
+    const d = snapshotCycle(w.ctx, bw.shard, bw.guesses, engine, commits, bw.io[t] as number, bw.io[MAX_BATCH + t] as number, numToFind, podRng(seed, first + t));
     const o = BATCH_RESULT_SLOTS * t;
     bw.results[o] = d.node;
     bw.results[o + 1] = d.processed;
@@ -336,7 +354,10 @@ export default function serve(task: ServeTask): number {
     if (phase < 0n) continue;
     try {
       if (Atomics.load(ctl, C_MODE) === MODE_BATCH) {
-        bw ??= { shard: new SingleShard(st), guesses: new Guesses(st), io: new Int32Array(init.batchIo), done: new BigInt64Array(init.batchDone), results: new Int32Array(init.batchResults[task.index] as SharedArrayBuffer) };
+        bw ??= {
+          shard: new SingleShard(st), guesses: new Guesses(st), engine: new IncrementalEngine(st), run: -1, ring: new Int32Array(init.commitRing),
+          io: new Int32Array(init.batchIo), done: new BigInt64Array(init.batchDone), results: new Int32Array(init.batchResults[task.index] as SharedArrayBuffer),
+        };
         serveBatch(w, bw, phase);
         phases++;
         continue;

@@ -35,6 +35,16 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
 
 /** Pids of the tools the run has started (its direct children: `ip netns exec` execs the tool in place). */
 const toolsOf = (pid: number): number[] => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+/** The run's tools once it has some, polled for up to timeoutMs ([] if it never starts one). */
+async function toolsRunning(pid: number, timeoutMs = 15_000): Promise<number[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const tools = toolsOf(pid);
+    if (tools.length > 0 || Date.now() > until) return tools;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -50,8 +60,8 @@ describe.skipIf(!root)('interruptions (root)', () => {
     const child = startLongSync();
     const exited = exitOf(child);
     const mine = await sandboxOf(before);
-    await new Promise((r) => setTimeout(r, 1500)); // into the restore
-    const tools = toolsOf(child.pid ?? 0);
+    // Into a restore: a tool of the run's is running (polled: a loaded machine takes longer to get there).
+    const tools = await toolsRunning(child.pid ?? 0);
     expect(tools.length).toBeGreaterThan(0);
     const sentAt = Date.now();
     child.kill(signal);

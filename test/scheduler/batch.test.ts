@@ -10,7 +10,7 @@ import { createThreadCtx } from '../../src/scheduler/context.js';
 import { evaluateNode, prepareCycle } from '../../src/scheduler/framework.js';
 import { SchedulerPool } from '../../src/scheduler/pool.js';
 import { scheduleReference } from '../../src/scheduler/scheduler.js';
-import type { ScheduleResult } from '../../src/scheduler/scheduler.js';
+import type { Engine, ScheduleResult } from '../../src/scheduler/scheduler.js';
 import { buildState, commitPod } from '../../src/scheduler/state.js';
 import type { BuiltState } from '../../src/scheduler/state.js';
 import { generateNodes, generatePods, WORKLOADS } from '../../src/scheduler/synthetic.js';
@@ -24,11 +24,11 @@ function cluster(workload: Workload, nodes = 300, pods = 2000): BuiltState {
   return buildState(generateNodes(nodes, 9), generatePods(workload, pods, 9));
 }
 
-async function pooled(workload: Workload, workers: number, pct: number, batch: number): Promise<ScheduleResult> {
+async function pooled(workload: Workload, workers: number, pct: number, batch: number, engine: Engine): Promise<ScheduleResult> {
   const b = cluster(workload);
   const p = new SchedulerPool(b.state, workers);
   pools.push(p);
-  return p.schedule(b.pending, { percentageOfNodesToScore: pct, seed: 5, batch, pluginSampleEvery: 0 });
+  return p.schedule(b.pending, { percentageOfNodesToScore: pct, seed: 5, batch, engine, pluginSampleEvery: 0 });
 }
 
 /** Replays the placements in queue order on a fresh state: each node must pass the pod's whole Filter chain there. */
@@ -60,8 +60,9 @@ describe('batched optimistic mode', () => {
         } else expect(alone).toBeGreaterThan(0);
         expect(replayFeasible(workload, ref)).toBeGreaterThan(1500);
         // Three threads on the 2-vCPU CI machine: helpers get descheduled and the main thread rescues their pods.
+        // The full pass on one worker; every thread's own incremental engine on more (at 100% they take the batch's pods).
         for (const workers of workload === 'mixed' ? [1, 2, 3] : [1, 2]) {
-          const r = await pooled(workload, workers, pct, 4);
+          const r = await pooled(workload, workers, pct, 4, workers === 1 ? 'full' : 'incremental');
           expect(Array.from(r.placements), `${workers} workers`).toEqual(Array.from(ref.placements));
           expect(r.unschedulable.map((u) => `${u.pod} ${u.message}`)).toEqual(ref.unschedulable.map((u) => `${u.pod} ${u.message}`));
           expect(r.batch).toEqual(ref.batch);
@@ -69,6 +70,20 @@ describe('batched optimistic mode', () => {
       });
     }
   }
+
+  it("a pool reused for a second run starts its helpers' engines afresh (the commit log restarts)", async () => {
+    const halves = (b: BuiltState) => [b.pending.slice(0, 1000), b.pending.slice(1000)];
+    const opts = { percentageOfNodesToScore: 100, seed: 5, batch: 4, pluginSampleEvery: 0 };
+    const ref = cluster('mixed');
+    const want = halves(ref).map((part) => Array.from(scheduleReference(ref.state, part, opts).placements));
+    const b = cluster('mixed');
+    const p = new SchedulerPool(b.state, 2);
+    pools.push(p);
+    const got: number[][] = [];
+    for (const part of halves(b)) got.push(Array.from((await p.schedule(part, { ...opts, engine: 'incremental' })).placements));
+    expect(got).toEqual(want);
+    expect(p.stats.incrementalCycles).toBeGreaterThan(0);
+  });
 
   it('batch 1 is the sequential mode exactly', () => {
     const b = cluster('mixed');
