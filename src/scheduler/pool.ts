@@ -76,7 +76,7 @@ import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
 import {
   C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
-  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_ENGINE, C_MODE, C_RUN, C_SEED, MODE_BATCH, MODE_FILTER,
+  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finishChunk, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_ENGINE, C_MODE, C_RUN, C_SEED, MODE_BATCH, MODE_FILTER,
 } from './worker.js';
 import type { ChunkWorker, ServeTask, WorkerInit } from './worker.js';
 
@@ -366,11 +366,14 @@ export class SchedulerPool {
           let k = finisherOf(this.batchDone, t, phase);
           const until = performance.now() + this.rescueAfterMs;
           while (k < 0 && performance.now() < until) for (let spin = 0; spin < 64 && k < 0; spin++) k = finisherOf(this.batchDone, t, phase);
-          if (k < 0) {
+          // Rescue: record this thread as the pod's finisher first, so the late helper learns it was late (and,
+          // having read a state this thread then changed, drops its engine); if the helper got there first, use its.
+          if (k < 0 && finishChunk(this.batchDone, t, phase, 0)) {
             b.decisions[t] = run(t);
             this.stats.rescued++;
             continue;
           }
+          if (k < 0) k = finisherOf(this.batchDone, t, phase);
           const r = this.batchResults[k] as Int32Array;
           const o = BATCH_RESULT_SLOTS * t;
           b.decisions[t] = { node: r[o] as number, processed: r[o + 1] as number, feasible: r[o + 2] as number, reasons: null, rescored: false };

@@ -331,7 +331,12 @@ function serveBatch(w: ChunkWorker, bw: BatchWorker, phase: bigint): void {
     bw.results[o] = d.node;
     bw.results[o + 1] = d.processed;
     bw.results[o + 2] = d.feasible;
-    finishChunk(bw.done, t, phase, w.thread);
+    if (!finishChunk(bw.done, t, phase, w.thread)) {
+      // The main thread ran this pod itself and may have committed since, while this cycle read the state:
+      // whatever the engine kept from it cannot be trusted.
+      bw.engine = new IncrementalEngine(w.ctx.st);
+      return;
+    }
   }
 }
 
