@@ -39,7 +39,7 @@ interface Sizes {
 const cores = Math.max(1, availableParallelism());
 /**
  * Batch size of the batched optimistic rows (batch.ts): on the 2-vCPU VM, 4–16
- * ran alike. The mode gains only in long runs (150,000 pods: 1.59× one worker
+ * ran alike. The mode gains only in long runs (150,000 pods: 1.36–1.57× one worker
  * one at a time); in the `quick` profile's 3,000 pods it ran at 0.29–0.37×
  * (adaptive): each thread still builds its own per-class tables, and the
  * helper sleeps between batches (README).

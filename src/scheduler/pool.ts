@@ -57,7 +57,7 @@
 // one long-lived `serve` task (piscina lets a task run as long as it likes),
 // which returns when the main thread sets STOP. With one worker there are no
 // helper threads and the pool runs one chunk over every node, as the reference path.
-import { YIELD_EVERY_MS, yieldToEventLoop } from './scheduler.js';
+import { LoopClock, yieldToEventLoop } from './scheduler.js';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -326,19 +326,16 @@ export class SchedulerPool {
     this.runs++;
     const ring = this.commitRing;
     const commits = { log: rec.placements, len: 0 };
-    const began = performance.now();
-    const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
-    let sliceStart = began;
+    const clock = new LoopClock(opts, pending.length);
     // A pod run again (batch.ts) sees the commits before it, through the main thread's engine at 100%.
     const rerun: Rerun = (pod, i, start, rng) => snapshotCycle(w.ctx, shard, w.guesses, engines ? engine : null, { log: rec.placements, len: i }, pod, start, numToFind, rng);
     const run = (t: number): Decision => snapshotCycle(w.ctx, shard, w.guesses, engines ? engine : null, commits, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, b.first + t));
     for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       let t0 = performance.now();
-      if (t0 > deadline) break;
-      if (t0 - sliceStart > YIELD_EVERY_MS) {
-        opts.onProgress?.(i, pending.length);
+      if (clock.expired(t0)) break;
+      if (clock.due(i, t0)) {
         await yieldToEventLoop();
-        sliceStart = t0 = performance.now();
+        t0 = clock.resumed();
       }
       planBatch(b, pending, i, B, rec.nextStart, st, sparse);
       if (b.size === 0) {
@@ -392,7 +389,7 @@ export class SchedulerPool {
       this.stats.incrementalEvictions = engine.evictions;
       this.stats.incrementalHandedBack += engine.handedBack;
     }
-    return rec.result(performance.now() - began);
+    return rec.result(clock.wallMs());
   }
 
   async schedule(pending: number[], opts: ScheduleOptions): Promise<ScheduleResult> {
@@ -406,22 +403,19 @@ export class SchedulerPool {
     // The incremental engine takes the cycles it applies to (every node scored, or a class few nodes fit); the rest run here in full.
     const incremental = (opts.engine ?? 'full') === 'incremental' ? new IncrementalEngine(st, this.incrementalCacheBytes) : null;
     const adopting = incremental !== null && numToFind < st.N ? incremental : null;
-    const began = performance.now();
-    const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
+    const clock = new LoopClock(opts, pending.length);
     // Re-scoring (a wrong guess, about one cycle in ten) stays on this thread: a light pass over the taken entries.
     const scoreAll = (c: Cycle): void => {
       for (let k = 0; k < this.chunks; k++) if ((takes[k] as number) > 0) scoreShard(c, chosen[k] as ShardBuf, takes[k] as number, g);
     };
-    let sliceStart = began;
     for (let i = 0; i < pending.length; i++) {
       const pod = pending[i] as number;
       let t0 = performance.now();
-      if (t0 > deadline) break;
-      if (t0 - sliceStart > YIELD_EVERY_MS) {
+      if (clock.expired(t0)) break;
+      if (clock.due(i, t0)) {
         // Between pods the helpers are parked on the epoch: let signals and timers in.
-        opts.onProgress?.(i, pending.length);
         await yieldToEventLoop();
-        sliceStart = t0 = performance.now();
+        t0 = clock.resumed();
       }
       const start = rec.nextStart;
       let prepared: Cycle | null = null;
@@ -471,7 +465,7 @@ export class SchedulerPool {
       adopting?.adopt(c, numToFind, d);
       rec.finish(i, pod, d, t0);
     }
-    const wallMs = performance.now() - began;
+    const wallMs = clock.wallMs();
     if (incremental !== null) {
       this.stats.incrementalCycles += incremental.cycles;
       this.stats.incrementalFullRefreshes += incremental.fullRefreshes;

@@ -153,6 +153,45 @@ function cpuMsSince(c0: NodeJS.CpuUsage): number {
 /** How long a scheduling loop runs before it lets the event loop in (signals, Ctrl-C cleanup). */
 export const YIELD_EVERY_MS = 50;
 
+/**
+ * A scheduling loop's time keeping: when it began, its time budget's
+ * deadline, and when to let the event loop in (telling onProgress how far it
+ * got). Each loop, before pod i at `now`: stop if expired(now); if due(i, now),
+ * let the event loop in, then resumed().
+ */
+export class LoopClock {
+  readonly began = performance.now();
+  private sliceStart = this.began;
+  private readonly deadline: number;
+
+  constructor(private readonly opts: ScheduleOptions, private readonly pending: number) {
+    this.deadline = this.began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Past the time budget: pod i and the ones after it stay pending. */
+  expired(now: number): boolean {
+    return now > this.deadline;
+  }
+
+  /** Whether to let the event loop in before pod i (it has had none for YIELD_EVERY_MS); reports progress when so. */
+  due(i: number, now: number): boolean {
+    if (now - this.sliceStart <= YIELD_EVERY_MS) return false;
+    this.opts.onProgress?.(i, this.pending);
+    return true;
+  }
+
+  /** Back from the event loop: a new slice starts now (returned). */
+  resumed(): number {
+    this.sliceStart = performance.now();
+    return this.sliceStart;
+  }
+
+  /** The loop's wall time so far. */
+  wallMs(): number {
+    return performance.now() - this.began;
+  }
+}
+
 /** Resolve on the event loop's next turn: pending signal handlers and timers run first. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -216,9 +255,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
   const guesses = new Guesses(st);
   const rec = new CycleRecorder(st, pending.length, opts);
   const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
-  const began = performance.now();
-  const deadline = began + (opts.maxMs ?? Number.POSITIVE_INFINITY);
-  let sliceStart = began;
+  const clock = new LoopClock(opts, pending.length);
   if ((opts.batch ?? 1) > 1) {
     // Batched optimistic mode (batch.ts): each batch's cycles on the snapshot one after another, then the commits.
     const B = opts.batch as number;
@@ -229,11 +266,10 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
     const rerun: Rerun = (pod, _i, start, rng) => runCycle(ctx, shard, guesses, pod, start, numToFind, rng);
     for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       const t0 = performance.now();
-      if (t0 > deadline) break;
-      if (t0 - sliceStart > YIELD_EVERY_MS) {
-        opts.onProgress?.(i, pending.length);
+      if (clock.expired(t0)) break;
+      if (clock.due(i, t0)) {
         yield;
-        sliceStart = performance.now();
+        clock.resumed();
       }
       planBatch(b, pending, i, B, rec.nextStart, st, sparse);
       if (b.size === 0) {
@@ -247,20 +283,19 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
       for (let t = 0; t < b.size; t++) b.decisions[t] = runCycle(ctx, shard, guesses, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, i + t));
       commitBatch(ctx, rec, b, check, rerun, numToFind, opts.seed, stats, sparse, t0);
     }
-    return rec.result(performance.now() - began);
+    return rec.result(clock.wallMs());
   }
   for (let i = 0; i < pending.length; i++) {
     const pod = pending[i] as number;
     const t0 = performance.now();
-    if (t0 > deadline) break;
-    if (t0 - sliceStart > YIELD_EVERY_MS) {
-      opts.onProgress?.(i, pending.length);
+    if (clock.expired(t0)) break;
+    if (clock.due(i, t0)) {
       yield;
-      sliceStart = performance.now();
+      clock.resumed();
     }
     const c = prepareCycle(ctx, pod);
     rec.sample(i, ctx, c, rec.nextStart, numToFind);
     rec.finish(i, pod, shard.cycle(ctx, c, rec.nextStart, numToFind, rec.rng, guesses.for(c)), t0);
   }
-  return rec.result(performance.now() - began);
+  return rec.result(clock.wallMs());
 }
