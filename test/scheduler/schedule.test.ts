@@ -183,6 +183,31 @@ describe('placements respect every hard constraint', () => {
   });
 });
 
+describe('pod classes', () => {
+  it('pods that differ only in name or key order share a class; any other difference is a class of its own', () => {
+    const base = pod('a', [{ cpu: '100m' }], { labels: { app: 'x', tier: 'web' }, nodeSelector: { zone: 'z1', disk: 'ssd' } });
+    const renamed = { ...base, name: 'b' };
+    const reordered = { ...base, name: 'c', labels: { tier: 'web', app: 'x' }, nodeSelector: { disk: 'ssd', zone: 'z1' } };
+    const relabelled = { ...base, name: 'd', labels: { app: 'x', tier: 'db' } };
+    const bigger = pod('e', [{ cpu: '200m' }], { labels: base.labels, nodeSelector: base.nodeSelector });
+    const b = buildState([node('n', { cpu: 1000 })], [base, renamed, reordered, relabelled, bigger, { ...reordered, name: 'f' }]);
+    expect([...b.state.podClass]).toEqual([0, 0, 0, 1, 2, 0]);
+    expect(b.state.tables.classes).toHaveLength(3);
+  });
+  it("the pods of one synthetic Deployment are one class, another Deployment's another", () => {
+    const pods = generatePods('mixed', 2000, 7);
+    const b = buildState(generateNodes(50, 7), pods);
+    const byDeployment = new Map<string, Set<number>>();
+    pods.forEach((p, i) => {
+      const app = p.labels.app ?? '';
+      if (app.startsWith('deploy-')) byDeployment.set(app, (byDeployment.get(app) ?? new Set()).add(b.state.podClass[i] as number));
+    });
+    expect(byDeployment.size).toBe(40);
+    for (const classes of byDeployment.values()) expect(classes.size).toBe(1);
+    expect(new Set([...byDeployment.values()].map((c) => [...c][0])).size).toBe(40);
+  });
+});
+
 describe('bad input', () => {
   it('a pod larger than any node and a zero-allocatable node: unschedulable with reasons', () => {
     const b = buildState([node('zero', { cpu: 0, memory: 0, pods: 0 }), node('n', { cpu: 1000, memory: 1024 ** 3 })], [pod('huge', [{ cpu: '64', memory: '1Ti' }])]);
