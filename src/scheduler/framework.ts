@@ -49,6 +49,13 @@ export const Fail = { none: 0, unschedulable: 1, nodeName: 2, taint: 3, nodeAffi
 /** Static per pod spec × node: a failure code (0 = passes the static filters) and static scores. */
 interface StaticEntry {
   reason: Int32Array;
+  /**
+   * Per node n: the first node m ≥ n that passes the static filters (N if
+   * none), so a pass skips a run of rejected nodes in one step. A pod whose
+   * node affinity fits 2 zones of 10 examines about 2,600 of 5,000 nodes to
+   * find 500, most of them rejected here.
+   */
+  nextPass: Int32Array;
   taintCount: Int32Array;
   nodeAffinity: Int32Array;
   image: Int32Array;
@@ -88,7 +95,7 @@ function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
     const { N } = st;
     const labels = allNodeLabels(ctx);
     const taints = allNodeTaints(ctx);
-    const e: StaticEntry = { reason: new Int32Array(N), taintCount: new Int32Array(N), nodeAffinity: new Int32Array(N), image: new Int32Array(N), weighted: new Map() };
+    const e: StaticEntry = { reason: new Int32Array(N), nextPass: new Int32Array(N), taintCount: new Int32Array(N), nodeAffinity: new Int32Array(N), image: new Int32Array(N), weighted: new Map() };
     const imageIds = cls.images.map((img) => st.tables.images.indexOf(img));
     const numContainers = cls.images.length;
     for (let n = 0; n < N; n++) {
@@ -114,6 +121,11 @@ function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
         if (has) sum += scaledImageScore(st.imageSize[id] as number, st.imageNumNodes[id] as number, N);
       }
       e.image[n] = imageLocalityPriority(sum, numContainers);
+    }
+    let next = N;
+    for (let n = N - 1; n >= 0; n--) {
+      if (e.reason[n] === Fail.none) next = n;
+      e.nextPass[n] = next;
     }
     return e;
   });
@@ -336,8 +348,12 @@ export function globalBufLength(st: SchedState): number {
 /**
  * Filter + raw Score over positions [from, to) of the rotated order starting
  * at `start`, stopping once `numToFind` feasible nodes are found. One fused
- * pass: writes reasons[p] for every examined position and one entry per
- * feasible node, accumulates the shard's stats (as shardStats does over all
+ * pass: one entry per feasible node; reasons[p] for every examined position
+ * when the shard finds fewer than numToFind (the only case anything reads
+ * them: an unschedulable pod's diagnosis, explain), else only for the
+ * positions of lone rejected nodes and those past the static filters — a run
+ * of statically rejected nodes is skipped in one step (StaticEntry.nextPass)
+ * and its reasons written afterwards only if wanted. Also accumulates the shard's stats (as shardStats does over all
  * entries), and, given a usable `guess` of the normalisation, the totals'
  * running-maximum records (as scoreShard does). Sets the header. Allocates
  * nothing.
@@ -347,7 +363,7 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
   const { N } = st;
   const { cls } = c;
   const staticReason = c.stat.reason;
-  const { taintCount, nodeAffinity } = c.stat;
+  const { taintCount, nodeAffinity, nextPass } = c.stat;
   const { allocCpu, allocMem, reqCpu, reqMem, nonZeroCpu, nonZeroMem } = ctx;
   const { allocPods, podCount, alloc, requested, nodeVersion } = st;
   const { version: fitVersion, code: fitCode } = c.fit;
@@ -394,6 +410,7 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
   let best = -Infinity;
   let f = 0;
   let p = from;
+  let skipped = false;
   for (; p < to; p++) {
     let node = start + p;
     if (node >= N) node -= N;
@@ -519,10 +536,20 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
           }
         }
       }
+    } else {
+      // A run of statically rejected nodes (it ends at nextPass; node N is the wrap to node 0): one step.
+      const run = (nextPass[node] as number) - node;
+      if (run > 1) {
+        const end = p + run;
+        p = (end < to ? end : to) - 1;
+        skipped = true;
+        continue;
+      }
     }
     reasons[p] = reason;
     if (f >= numToFind) { p++; break; }
   }
+  if (skipped && f < numToFind) staticReasons(staticReason, start, from, p, reasons);
   b.head[H_EXAMINED] = p - from;
   b.head[H_FEASIBLE] = f;
   b.head[H_RECORDS] = records;
@@ -531,6 +558,17 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
   stats[ST_IPA_MIN] = ipaMin;
   stats[ST_IPA_MAX] = ipaMax;
   stats[ST_COUNTED] = counted;
+}
+
+/** reasons[q] for the statically rejected positions of [from, to): the ones filterShard skipped. */
+function staticReasons(staticReason: Int32Array, start: number, from: number, to: number, reasons: Int32Array): void {
+  const N = staticReason.length;
+  for (let q = from; q < to; q++) {
+    let node = start + q;
+    if (node >= N) node -= N;
+    const r = staticReason[node] as number;
+    if (r !== Fail.none) reasons[q] = r;
+  }
 }
 
 /** A shard's range of positions in the rotated order. */
