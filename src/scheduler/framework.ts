@@ -353,10 +353,10 @@ export function globalBufLength(st: SchedState): number {
  * them: an unschedulable pod's diagnosis, explain), else only for the
  * positions of lone rejected nodes and those past the static filters — a run
  * of statically rejected nodes is skipped in one step (StaticEntry.nextPass)
- * and its reasons written afterwards only if wanted. Also accumulates the shard's stats (as shardStats does over all
- * entries), and, given a usable `guess` of the normalisation, the totals'
- * running-maximum records (as scoreShard does). Sets the header. Allocates
- * nothing.
+ * and its reasons written afterwards only if wanted. Also accumulates the
+ * shard's stats (as shardStats does over all entries), and, given a usable
+ * `guess` of the normalisation, the totals' running-maximum records (as
+ * scoreShard does). Sets the header. Allocates nothing.
  */
 export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: number, to: number, numToFind: number, b: ShardBuf, reasons: Int32Array, guess: Float64Array | null = null): void {
   const { st } = ctx;
