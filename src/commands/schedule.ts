@@ -1,7 +1,8 @@
 // `kscale schedule`: schedule a seeded synthetic cluster, or the pending pods
 // of real manifests (--cluster), with kube-scheduler's default plugins and
 // print throughput, latency and where the pods went; or (--explain) show every
-// node's filter verdict and per-plugin scores for one pod.
+// node's filter verdict and per-plugin scores for one pod, or (--capacity) how
+// many more copies of one pod the cluster takes.
 import { writeFileSync, renameSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { InputError, EXIT } from '../errors.js';
@@ -10,6 +11,7 @@ import type { Engine } from '../scheduler/index.js';
 import type { BuiltRunSummary, NodeExplanation, ScheduleSpec } from '../scheduler/index.js';
 import { SCORE_PLUGINS } from '../scheduler/framework.js';
 import { loadClusterManifests } from '../scheduler/manifests.js';
+import { capacityReport, copiesToTry, formatCapacity, MAX_CAPACITY_COPIES, podCopies } from '../scheduler/capacity.js';
 import type { ClusterCounts, ManifestCluster } from '../scheduler/manifests.js';
 import { parseSize, str } from './options.js';
 import { silentProgress, ttyProgress } from '../bench/progress.js';
@@ -34,17 +36,25 @@ function fileList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** --cluster and the synthetic flags exclude each other; --pod and --explain go together, with --cluster. */
+/**
+ * --cluster and the synthetic flags exclude each other; --pod goes with
+ * exactly one of --explain and --capacity, and either needs --cluster.
+ */
 function checkClusterFlags(values: Values, cluster: string[]): void {
   const synthetic = SYNTHETIC_FLAGS.filter((k) => values[k] !== undefined);
   if (cluster.length > 0 && synthetic.length > 0) {
     throw new InputError(`--${synthetic[0]}`, 'cannot be combined with --cluster (manifests or a synthetic cluster, not both)');
   }
   const explain = values.explain === true;
+  const capacity = values.capacity === true;
   const pod = str(values.pod);
-  if (explain !== (pod !== undefined)) throw new InputError(explain ? '--explain' : '--pod', 'give --pod FILE and --explain together');
-  if (explain && cluster.length === 0) throw new InputError('--explain', 'needs --cluster FILE… (the cluster to explain the pod against)');
-  if (explain && values.placements !== undefined) throw new InputError('--placements', 'cannot be combined with --explain (nothing is placed)');
+  if (explain && capacity) throw new InputError('--capacity', 'cannot be combined with --explain (one question about the pod at a time)');
+  const mode = capacity ? '--capacity' : '--explain';
+  if ((explain || capacity) !== (pod !== undefined)) throw new InputError(explain || capacity ? mode : '--pod', `give --pod FILE and ${mode} together`);
+  if ((explain || capacity) && cluster.length === 0) throw new InputError(mode, `needs --cluster FILE… (the cluster to ${capacity ? 'fill with copies of' : 'explain'} the pod against)`);
+  if ((explain || capacity) && values.placements !== undefined) throw new InputError('--placements', `cannot be combined with ${mode}`);
+  if (values['max-copies'] !== undefined && !capacity) throw new InputError('--max-copies', 'goes with --capacity');
+  if (capacity && values.batch !== undefined && str(values.batch) !== '1') throw new InputError('--batch', 'cannot be combined with --capacity (the copies go one at a time, as kube-scheduler places them)');
 }
 
 async function runSyntheticFlags(values: Values, spec: ScheduleSpec): Promise<Run> {
@@ -105,6 +115,23 @@ async function explainCommand(files: string[], podFile: string, json: boolean): 
   return EXIT.ok;
 }
 
+/**
+ * --capacity: copies of the pod, one at a time against the cluster's bound
+ * pods (its other pending pods are not placed), until one fits no node.
+ */
+async function capacityCommand(files: string[], podFile: string, values: Values, spec: ScheduleSpec): Promise<number> {
+  const m = await loadClusterManifests(files, { explainPod: podFile });
+  const pod = m.explain as NonNullable<typeof m.explain>;
+  const bound = m.pods.slice(0, m.counts.boundPods);
+  const max = parseSize('max-copies', str(values['max-copies']) ?? String(MAX_CAPACITY_COPIES), MAX_CAPACITY_COPIES);
+  const built = buildState(m.nodes, [...bound, ...podCopies(pod, copiesToTry(m.nodes, bound, max))]);
+  const r = await scheduleBuilt(built, { ...spec, batch: 1, stopAtUnschedulable: true });
+  const report = capacityReport(built, m.nodes, pod, r.result);
+  if (values.json === true) process.stdout.write(JSON.stringify({ ...report, elapsedMs: Math.round(report.elapsedMs), workers: spec.workers, percentageOfNodesToScore: spec.percentage || 'adaptive', seed: spec.seed }, null, 2) + '\n');
+  else process.stdout.write(`${clusterLine(m.counts)}\n${formatCapacity(report)}`);
+  return EXIT.ok;
+}
+
 /** Steps of the progress line: one per this share of the pending pods. */
 const PROGRESS_STEPS = 20;
 
@@ -131,9 +158,13 @@ export const scheduleCommand: Command = {
     + '[--percentage-of-nodes-to-score P] [--engine incremental|full] [--batch B] [--seed N] [--placements FILE] [--json]\n'
     + '       kscale schedule --cluster FILE… [--workers N] [--percentage-of-nodes-to-score P] [--engine incremental|full] [--batch B] [--seed N] [--placements FILE] [--json]\n'
     + '       kscale schedule --cluster FILE… --pod FILE --explain [--json]\n'
+    + '       kscale schedule --cluster FILE… --pod FILE --capacity [--max-copies N] [--workers N] [--percentage-of-nodes-to-score P] [--seed N] [--json]\n'
     + '  --cluster takes Nodes and Pods (kubectl get nodes,pods -A -o yaml|json; a file, directory or -; repeatable):\n'
     + '  bound pods are existing load, pending pods are scheduled. --explain shows, for one pending pod, every\n'
     + "  node's filter reasons and each score plugin's normalized score against the cluster's current state.\n"
+    + '  --capacity: how many more copies of that pod fit, as cluster-capacity answers it: copies scheduled one at\n'
+    + '  a time (each sees the ones before it) until one fits no node, whose reasons are the answer\'s limit; per\n'
+    + '  node and zone where they went. --max-copies caps the copies tried (default: the free pod slots + 1).\n'
     + '  --engine incremental (default) re-evaluates, when every node is scored (P = 100) or few nodes fit a pod\n'
     + '  shape (its cycle examines every node), only the nodes whose inputs changed since the last pod of the same\n'
     + '  shape, with placements identical to full; full filters and scores every node every cycle, as\n'
@@ -145,7 +176,7 @@ export const scheduleCommand: Command = {
   options: {
     nodes: { type: 'string' }, pods: { type: 'string' }, workload: { type: 'string' }, workers: { type: 'string' },
     'percentage-of-nodes-to-score': { type: 'string' }, engine: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, placements: { type: 'string' }, json: { type: 'boolean' },
-    cluster: { type: 'string', multiple: true }, pod: { type: 'string' }, explain: { type: 'boolean' },
+    cluster: { type: 'string', multiple: true }, pod: { type: 'string' }, explain: { type: 'boolean' }, capacity: { type: 'boolean' }, 'max-copies': { type: 'string' },
   },
   async run(values) {
     const clusterFiles = fileList(values.cluster);
@@ -161,6 +192,13 @@ export const scheduleCommand: Command = {
     // On a terminal, a rewritten stderr line while the pods go through (stdout stays the result).
     const progress = values.json !== true && process.stderr.isTTY === true ? ttyProgress() : silentProgress();
     const spec: ScheduleSpec = { workers, percentage, seed, engine, batch, onProgress: podProgress(progress) };
+    if (values.capacity === true) {
+      try {
+        return await capacityCommand(clusterFiles, str(values.pod) as string, values, spec);
+      } finally {
+        progress.done();
+      }
+    }
     let run: Run;
     try {
       run = clusterFiles.length > 0 ? await runCluster(clusterFiles, spec) : await runSyntheticFlags(values, spec);

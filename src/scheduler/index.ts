@@ -39,6 +39,8 @@ export interface ScheduleSpec {
   maxMs?: number;
   /** ScheduleOptions.onProgress. */
   onProgress?: (scheduled: number, pending: number) => void;
+  /** ScheduleOptions.stopAtUnschedulable. */
+  stopAtUnschedulable?: boolean;
 }
 
 /** A synthetic run: the cluster's shape and how to schedule it. */
@@ -76,7 +78,7 @@ export interface RunSummary extends BuiltRunSummary {
 export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Promise<BuiltRunSummary> {
   const opts: ScheduleOptions = {
     percentageOfNodesToScore: spec.percentage, seed: spec.seed, engine: spec.engine ?? 'full', batch: spec.batch ?? 1, ...(spec.maxMs !== undefined ? { maxMs: spec.maxMs } : {}),
-    ...(spec.onProgress ? { onProgress: spec.onProgress } : {}),
+    ...(spec.onProgress ? { onProgress: spec.onProgress } : {}), ...(spec.stopAtUnschedulable ? { stopAtUnschedulable: true } : {}),
   };
   let result: ScheduleResult;
   // What ran: the incremental engine only where it took cycles (on the pool: every node scored, or a class few nodes fit).

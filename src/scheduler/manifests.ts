@@ -682,7 +682,7 @@ export async function loadClusterManifests(paths: string[], options: { explainPo
   await readManifestTexts([path], (text, fileName) => forEachManifestObject(text, fileName, (m) => collectObject(m, own)));
   const [first, ...rest] = own.pods;
   if (first === undefined || rest.length > 0) throw new InputError(path, `--pod needs a file with exactly one Pod, found ${own.pods.length}`);
-  if (first.pod.nodeName !== '') throw new InputError(first.subject, `spec.nodeName: already bound to "${first.pod.nodeName}"; --explain takes a pod to schedule`);
+  if (first.pod.nodeName !== '') throw new InputError(first.subject, `spec.nodeName: already bound to "${first.pod.nodeName}"; --pod takes a pod to schedule`);
   if (first.hasClaims) throw new InputError(first.subject, 'spec.resourceClaims: dynamic resource allocation is not supported for pods to schedule');
   first.pod.spreadSelector = defaultSpreadSelector(first, c).selector;
   return { ...cluster, explain: first.pod };

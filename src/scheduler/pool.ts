@@ -332,7 +332,7 @@ export class SchedulerPool {
     const run = (t: number): Decision => snapshotCycle(w.ctx, shard, w.guesses, engines ? engine : null, commits, b.pods[t] as number, b.starts[t] as number, numToFind, podRng(opts.seed, b.first + t));
     for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       let t0 = performance.now();
-      if (clock.expired(t0)) break;
+      if (clock.expired(t0) || rec.halted) break;
       if (clock.due(i, t0)) {
         await yieldToEventLoop();
         t0 = clock.resumed();
@@ -411,7 +411,7 @@ export class SchedulerPool {
     for (let i = 0; i < pending.length; i++) {
       const pod = pending[i] as number;
       let t0 = performance.now();
-      if (clock.expired(t0)) break;
+      if (clock.expired(t0) || rec.halted) break;
       if (clock.due(i, t0)) {
         // Between pods the helpers are parked on the epoch: let signals and timers in.
         await yieldToEventLoop();

@@ -46,6 +46,13 @@ export interface ScheduleOptions {
    * loop lets the event loop in (every YIELD_EVERY_MS): a progress display.
    */
   onProgress?: (scheduled: number, pending: number) => void;
+  /**
+   * Stop after the first pod no node fits (it counts as scheduled; the pods
+   * after it stay pending). For copies of one pod (kscale schedule
+   * --capacity) every later copy would fail the same way: an unschedulable
+   * cycle commits nothing. The batched loops stop after that pod's batch.
+   */
+  stopAtUnschedulable?: boolean;
 }
 
 export interface Unschedulable {
@@ -84,6 +91,8 @@ export class CycleRecorder {
   readonly reasonTotals = new Map<string, number>();
   nextStart = 0;
   scheduled = 0;
+  /** A pod was unschedulable and the options say to stop there (stopAtUnschedulable). */
+  halted = false;
   /** Set by a batched loop (batch.ts). */
   batch: BatchStats | null = null;
   rescored = 0;
@@ -92,7 +101,10 @@ export class CycleRecorder {
   readonly timer: PluginTimer | null;
   private readonly cpu0 = process.cpuUsage();
 
+  private readonly stopAtUnschedulable: boolean;
+
   constructor(private readonly st: SchedState, count: number, opts: ScheduleOptions) {
+    this.stopAtUnschedulable = opts.stopAtUnschedulable === true;
     this.placements = new Int32Array(count);
     this.latenciesMs = new Float64Array(count);
     this.rng = mulberry32(opts.seed);
@@ -122,7 +134,8 @@ export class CycleRecorder {
   /** Commits a decision, advances the start index and records the cycle. */
   finish(i: number, pod: number, d: Decision, t0: number): void {
     if (d.node >= 0) commitPod(this.st, pod, d.node);
-    else if (d.reasons) {
+    else if (this.stopAtUnschedulable) this.halted = true;
+    if (d.node < 0 && d.reasons) {
       this.unschedulable.push({ pod, message: fitErrorMessage(this.st.N, d.reasons) });
       for (const [r, n] of d.reasons) this.reasonTotals.set(r, (this.reasonTotals.get(r) ?? 0) + n);
     }
@@ -266,7 +279,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
     const rerun: Rerun = (pod, _i, start, rng) => runCycle(ctx, shard, guesses, pod, start, numToFind, rng);
     for (let i = 0; i < pending.length; i += Math.max(1, b.size)) {
       const t0 = performance.now();
-      if (clock.expired(t0)) break;
+      if (clock.expired(t0) || rec.halted) break;
       if (clock.due(i, t0)) {
         yield;
         clock.resumed();
@@ -288,7 +301,7 @@ function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOption
   for (let i = 0; i < pending.length; i++) {
     const pod = pending[i] as number;
     const t0 = performance.now();
-    if (clock.expired(t0)) break;
+    if (clock.expired(t0) || rec.halted) break;
     if (clock.due(i, t0)) {
       yield;
       clock.resumed();

@@ -304,6 +304,20 @@ describe('kscale schedule --cluster (CLI, from dist)', () => {
     expect(table.stdout).toMatch(/\nnode-c +no +- .*node\(s\) had untolerated taint \{dedicated: gpu\}\n/);
   });
 
+  it('--capacity --json: copies of the pod until the next fits no node, per node and zone (worked out by hand)', () => {
+    // node-a: 4 cpu, 8Gi with db-0 (1 cpu, 2Gi) bound: six 500m/1Gi copies; node-b: 2 cpu: four; node-c: tainted.
+    const r = kscale('--cluster', LIST, '--pod', POD, '--capacity', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { pod: string; copies: number; stoppedBy: string | null; perNode: { node: string; copies: number }[]; perZone: Record<string, number> };
+    expect(out).toMatchObject({
+      pod: 'default/web', copies: 10, perNode: [{ node: 'node-a', copies: 6 }, { node: 'node-b', copies: 4 }], perZone: { 'zone-1': 6, 'zone-2': 4 },
+      stoppedBy: '0/3 nodes are available: 1 Insufficient memory, 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.',
+    });
+    const capped = kscale('--cluster', LIST, '--pod', POD, '--capacity', '--max-copies', '3');
+    expect(capped.status, capped.stderr).toBe(0);
+    expect(capped.stdout).toMatch(/\ncapacity: at least 3 more copies of default\/web fit/);
+  });
+
   it.each([
     ['malformed YAML', () => ['--cluster', tmpFile('broken.yaml', 'apiVersion: v1\nkind: Node\nmetadata: {name: [n1\n')], /broken\.yaml.*invalid YAML|broken\.yaml.*cannot parse YAML/],
     ['a bad quantity', () => ['--cluster', tmpFile('q.yaml', node('n1', '4', '2Gx'))], /q\.yaml doc 1: Node n1: status\.allocatable: memory: quantity "2Gx": unknown suffix "Gx"/],
@@ -312,6 +326,11 @@ describe('kscale schedule --cluster (CLI, from dist)', () => {
     ['--cluster with --nodes', () => ['--cluster', LIST, '--nodes', '10'], /--nodes: cannot be combined with --cluster/],
     ['--explain without --pod', () => ['--cluster', LIST, '--explain'], /--explain: give --pod FILE and --explain together/],
     ['--explain without --cluster', () => ['--pod', POD, '--explain'], /--explain: needs --cluster/],
+    ['--capacity without --pod', () => ['--cluster', LIST, '--capacity'], /--capacity: give --pod FILE and --capacity together/],
+    ['--capacity with --explain', () => ['--cluster', LIST, '--pod', POD, '--capacity', '--explain'], /--capacity: cannot be combined with --explain/],
+    ['--capacity with --batch', () => ['--cluster', LIST, '--pod', POD, '--capacity', '--batch', '8'], /--batch: cannot be combined with --capacity/],
+    ['--max-copies without --capacity', () => ['--cluster', LIST, '--max-copies', '5'], /--max-copies: goes with --capacity/],
+    ['--max-copies 0', () => ['--cluster', LIST, '--pod', POD, '--capacity', '--max-copies', '0'], /--max-copies/],
   ])('%s exits 2 naming the problem', (_what, args, message) => {
     const r = kscale(...args());
     expect(r.status).toBe(2);
