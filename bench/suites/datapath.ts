@@ -64,11 +64,13 @@ interface DatapathSizes {
 export const DATAPATH_SIZES: Record<ProfileName, DatapathSizes> = {
   smoke: { services: [100, 500, 1000], endpoints: 4, flows: 200, warmup: 50, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 2, crossCheck: false },
   // TCP needs the rules rendered for TCP, so a second load per size: only the full profile pays for it.
-  // 20 short rounds, each next to a baseline round: this VM's own speed drifts by up to 30% within minutes, and
-  // the per-round ratio to the interleaved baseline moved a median 3.3% (worst 14%) between three runs of 18 points
-  // with 20 rounds, against 5.9% (worst 18.5%) with 5.
-  quick: { services: [100, 1000, 2000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 20, crossCheck: true },
-  full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 2000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000, rounds: 20, crossCheck: true },
+  // 100 short rounds of 50 flows, each next to a baseline round: this VM's own speed drifts by up to 30% within
+  // minutes, and the per-round ratio to the interleaved baseline moved between three runs of 18 points
+  // (npm run repeatability:datapath) a median 1.8%, 2.0% and 1.8% (worst 3.8%, 5.7% and 3.0%) with 100 rounds, against
+  // 2.1-3.9% (worst 7.4-10.5%) with 20 and 5.9% (worst 18.5%) with 5. A round costs about 19 ms, mostly the
+  // two `ip netns exec` of its conntrack flush and drop counter, its flows under 1 ms.
+  quick: { services: [100, 1000, 2000], endpoints: 4, flows: 5000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 100, crossCheck: true },
+  full: { services: [100, 1000, 5000, 10_000, 25_000, 50_000], endpoints: 10, flows: 5000, warmup: 200, protos: ['udp', 'tcp'], timeoutMs: 2000, toolBudgetMs: 600_000, rounds: 100, crossCheck: true },
   ci: { services: [100, 1000], endpoints: 4, flows: 1000, warmup: 100, protos: ['udp'], timeoutMs: 1000, toolBudgetMs: 60_000, rounds: 5, crossCheck: false },
 };
 

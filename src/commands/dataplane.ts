@@ -142,7 +142,7 @@ export const dataplaneCommand: Command = {
       const base = DATAPATH_SIZES.quick;
       const endpoints = parseSize('endpoints', str(values.endpoints) ?? String(base.endpoints), MAX_ENDPOINTS);
       const flows = parseSize('flows', str(values.flows) ?? String(base.flows), 1_000_000);
-      const rounds = parseSize('rounds', str(values.rounds) ?? String(base.rounds), 100);
+      const rounds = parseSize('rounds', str(values.rounds) ?? String(base.rounds), 1000);
       // UDP first packets per sendmmsg; TCP connects one at a time.
       const batch = parseSize('batch', str(values.batch) ?? '1', 1024);
       if (batch > 1 && protos.includes('tcp')) throw new InputError('--batch', 'applies to UDP new flows only (TCP connect–request–close runs one connection at a time)');

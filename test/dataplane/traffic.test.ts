@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createSandbox } from '../../src/dataplane/sandbox.js';
 import type { Sandbox } from '../../src/dataplane/sandbox.js';
 import {
-  chiSquarePValue, chiSquareTest, FLOW_ANSWERED, FLOW_TIMEOUT, gammaQ, lnGamma, pooledSpread, runTcpCrr, runUdpFlows,
+  chiSquarePValue, chiSquareTest, conntrackDrops, FLOW_ANSWERED, FLOW_TIMEOUT, flushConntrackReadDrops, gammaQ, lnGamma, pooledSpread, runTcpCrr, runUdpFlows,
   startResponder, targetsAt, verifyHits, withDistinctEndpoints,
 } from '../../src/dataplane/traffic.js';
 import type { FlowTarget } from '../../src/dataplane/traffic.js';
@@ -101,6 +101,23 @@ describe('targets and hit verification', () => {
 
 
 describe.skipIf(!root || !native)('real packets through a hand-written DNAT (root)', () => {
+  it("one command empties the node's conntrack table and reads its drop counter (as conntrackDrops does)", async () => {
+    await withDnatSandbox(async (sb) => {
+      const responder = startResponder(sb, { udp: [8080] });
+      try {
+        const run = await runUdpFlows(sb, [A], { count: 40, warmup: 0, flushConntrack: false, timeoutMs: 2000, responder });
+        expect(run.answered).toBe(40);
+        const entries = async (): Promise<number> => (await sb.exec(sb.node, 'conntrack', ['-L', '-p', 'udp', '--orig-dst', A.ip])).stdout.trim().split('\n').filter((l) => l.length > 0).length;
+        expect(await entries()).toBe(40);
+        const drops = await flushConntrackReadDrops(sb);
+        expect(await entries()).toBe(0);
+        expect(drops).toBe(await conntrackDrops(sb));
+      } finally {
+        responder.stop();
+      }
+    });
+  });
+
   it('UDP new flows are answered, land on their Service, spread uniformly where meant to and 70/30 where meant to', async () => {
     await withDnatSandbox(async (sb) => {
       const responder = startResponder(sb, { udp: [8080] });
@@ -246,6 +263,16 @@ describe.skipIf(!root || !native)('the datapath sweep over real packets (root)',
     const fits = recorded.filter((m) => m.name === 'cost-fit');
     expect(fits.map((m) => m.params.position)).toEqual(['first', 'middle', 'last', 'random']);
     expect(fits.every((m) => m.status === 'ok' && typeof m.extra?.b === 'number' && Array.isArray(m.extra?.bCI))).toBe(true);
+  });
+});
+
+describe('flushConntrackReadDrops on a failing flush', () => {
+  it("names the node namespace and conntrack's own message", async () => {
+    const node = { name: 'kscale-x-node', path: '/run/netns/kscale-x-node' };
+    const failing = { node, exec: async () => ({ code: 101, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): Operation failed: Operation not supported\n', wallMs: 1 }) };
+    await expect(flushConntrackReadDrops(failing as unknown as Sandbox)).rejects.toThrow(/^conntrack -F in kscale-x-node failed: conntrack v1\.4\.7 .*Operation not supported$/);
+    const noShell = { node, exec: async () => ({ code: 127, stdout: '', stderr: 'sh: not found', wallMs: 1 }) };
+    await expect(flushConntrackReadDrops(noShell as unknown as Sandbox)).rejects.toThrow(/failed \(exit 127\): sh: not found/);
   });
 });
 
