@@ -12,7 +12,7 @@ import type { Measurement, RunResults } from '../results/types.js';
 import { renderSummaryMarkdown } from '../report/markdown.js';
 import { writeReport } from '../report/index.js';
 import { claimPrefix } from '../host/owner.js';
-import { silentProgress, ttyProgress } from './progress.js';
+import type { Progress } from './progress.js';
 import { sweepLeftovers } from './sweep.js';
 import type { Profile, Suite, SuiteContext } from './types.js';
 
@@ -22,7 +22,8 @@ export interface RunOptions {
   seed: number;
   outDir: string;
   dataDir?: string;
-  interactive: boolean;
+  /** Where the run shows how far it is (progressFor). */
+  progress: Progress;
   command: string[];
   repoRoot: string;
 }
@@ -49,7 +50,7 @@ export async function runBench(opts: RunOptions): Promise<RunOutcome> {
     if (interruptedBy()) rmSync(runDir, { recursive: true, force: true });
   });
   mkdirSync(dataDir, { recursive: true });
-  const progress = opts.interactive ? ttyProgress() : silentProgress();
+  const { progress } = opts;
   const startedAt = new Date().toISOString();
   const prefix = `kscale-${runId.slice(-6)}`;
   const releasePrefix = claimPrefix(prefix);

@@ -2,11 +2,35 @@
 import { join, resolve } from 'node:path';
 import { InputError, EXIT } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { progressFor } from '../bench/progress.js';
 import { runBench } from '../bench/runner.js';
 import { PROFILES, isProfileName } from '../../bench/profiles.js';
 import { SUITES } from '../../bench/suites/index.js';
 import { parseList, parseSize, str } from './options.js';
 import type { Command } from '../cli.js';
+import type { Measurement } from '../results/types.js';
+
+/**
+ * The run's skips, one line per measurement and reason: a backend this host
+ * cannot run is skipped at every size and position, and says so once, with
+ * how many points and the first of them.
+ */
+export function skipLines(measurements: readonly Pick<Measurement, 'suite' | 'name' | 'params' | 'status' | 'reason'>[]): string[] {
+  const groups = new Map<string, { what: string; reason: string; first: string; count: number }>();
+  for (const m of measurements) {
+    if (m.status !== 'skipped') continue;
+    const what = `${m.suite}/${m.name}`;
+    const reason = m.reason ?? '';
+    const key = JSON.stringify([what, reason]);
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, { what, reason, first: Object.values(m.params).join(' '), count: 1 });
+    else g.count++;
+  }
+  return [...groups.values()].map((g) => {
+    const points = g.count === 1 ? `(${g.first})` : `(${g.count} points, the first ${g.first})`;
+    return `skipped ${g.what} ${points}: ${g.reason}`;
+  });
+}
 
 export const benchCommand: Command = {
   summary: 'run benchmark suites with a profile (smoke | quick | full | ci) and write results',
@@ -34,7 +58,7 @@ export const benchCommand: Command = {
       seed,
       outDir,
       dataDir: str(values['data-dir']),
-      interactive: !json && process.stderr.isTTY === true,
+      progress: progressFor(json),
       command: ['kscale', 'bench', ...process.argv.slice(3)],
       repoRoot: PACKAGE_ROOT,
     });
@@ -43,9 +67,7 @@ export const benchCommand: Command = {
     if (json) {
       process.stdout.write(JSON.stringify({ runId: outcome.results.runId, resultsPath: outcome.resultsPath, summaryPath: outcome.summaryPath, counts }) + '\n');
     } else {
-      for (const m of outcome.results.measurements.filter((x) => x.status === 'skipped')) {
-        process.stderr.write(`skipped ${m.suite}/${m.name} (${Object.values(m.params).join(' ')}): ${m.reason}\n`);
-      }
+      for (const line of skipLines(outcome.results.measurements)) process.stderr.write(`${line}\n`);
       process.stderr.write(`${counts.ok} ok, ${counts.skipped} skipped, ${counts.failed} failed\nresults: ${outcome.resultsPath}\nsummary: ${outcome.summaryPath}\n`);
     }
     return counts.failed > 0 ? EXIT.failed : EXIT.ok;

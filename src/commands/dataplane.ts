@@ -5,7 +5,8 @@ import { CapabilityError, EXIT, InputError } from '../errors.js';
 import { probeCapabilities } from '../host/capabilities.js';
 import { claimPrefix } from '../host/owner.js';
 import { runCleanup } from '../host/cleanup.js';
-import { silentProgress, ttyProgress } from '../bench/progress.js';
+import { progressFor } from '../bench/progress.js';
+import type { Progress } from '../bench/progress.js';
 import { sweepLeftovers } from '../bench/sweep.js';
 import { BACKENDS } from '../dataplane/backends.js';
 import { BACKEND_NAMES } from '../dataplane/backend.js';
@@ -77,10 +78,10 @@ async function requireBackends(names: readonly BackendName[]): Promise<void> {
 }
 
 /** Claim a prefix, sweep leftovers, run, clean up: the shell both subcommands share. */
-async function inSandboxRun(json: boolean, body: (prefix: string, progress: ReturnType<typeof silentProgress>) => Promise<void>): Promise<string> {
+async function inSandboxRun(json: boolean, body: (prefix: string, progress: Progress) => Promise<void>): Promise<string> {
   const prefix = `kscale-${randomBytes(3).toString('hex')}`;
   const release = claimPrefix(prefix);
-  const progress = !json && process.stderr.isTTY ? ttyProgress() : silentProgress();
+  const progress = progressFor(json);
   try {
     const swept = await sweepLeftovers();
     for (const l of swept.removed) process.stderr.write(`kscale: removed leftover of an earlier run: ${l}\n`);

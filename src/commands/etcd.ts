@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { probeCapabilities } from '../host/capabilities.js';
 import { claimPrefix } from '../host/owner.js';
 import { runCleanup } from '../host/cleanup.js';
-import { silentProgress, ttyProgress } from '../bench/progress.js';
+import { progressFor } from '../bench/progress.js';
 import { newRunId } from '../bench/runner.js';
 import { etcdSteps, runEtcdMeasurements } from '../etcd/measure.js';
 import type { ExternalEtcd } from '../etcd/measure.js';
@@ -79,7 +79,7 @@ export const etcdCommand: Command = {
     const release = claimPrefix(prefix);
     const caps = await probeCapabilities();
     const measurements: Measurement[] = [];
-    const progress = !json && process.stderr.isTTY ? ttyProgress() : silentProgress();
+    const progress = progressFor(json);
     try {
       progress.plan(etcdSteps(sizes));
       await runEtcdMeasurements({ sizes, caps, runId, prefix, dataDir, seed, progress, record: (m) => measurements.push(m), ...(external ? { external } : {}) });

@@ -14,7 +14,7 @@ import { loadClusterManifests } from '../scheduler/manifests.js';
 import { capacityReport, copiesToTry, formatCapacity, MAX_CAPACITY_COPIES, podCopies } from '../scheduler/capacity.js';
 import type { ClusterCounts, ManifestCluster } from '../scheduler/manifests.js';
 import { parseSize, str } from './options.js';
-import { silentProgress, ttyProgress } from '../bench/progress.js';
+import { progressFor } from '../bench/progress.js';
 import type { Progress } from '../bench/progress.js';
 import type { Command } from '../cli.js';
 
@@ -190,7 +190,7 @@ export const scheduleCommand: Command = {
     if (!isEngine(engine)) throw new InputError('--engine', `unknown engine "${engine}" (known: ${ENGINES.join(', ')})`);
     const batch = parseSize('batch', str(values.batch) ?? '1', MAX_BATCH, 1);
     // On a terminal, a rewritten stderr line while the pods go through (stdout stays the result).
-    const progress = values.json !== true && process.stderr.isTTY === true ? ttyProgress() : silentProgress();
+    const progress = progressFor(values.json === true);
     const spec: ScheduleSpec = { workers, percentage, seed, engine, batch, onProgress: podProgress(progress) };
     if (values.capacity === true) {
       try {
