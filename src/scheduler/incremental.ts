@@ -141,8 +141,8 @@ interface ClassState {
   /** The total's parts that hold while only the spread and affinity extremes move (entryFixed, entrySpreadRaw). */
   fixed: Float64Array;
   spreadRaw: Float64Array;
-  /** Per block of BLOCK nodes (by node id), the highest total: pick skips blocks below its running maximum. */
-  blockMax: Float64Array;
+  /** Per block of nodes (by node id), the highest total and how many hold it: what pick may skip. */
+  blocks: BlockMaxima;
   stats: ColumnStats;
   /** The normalisation the totals were computed under (NaN: none valid). */
   g: Float64Array;
@@ -305,7 +305,7 @@ export class IncrementalEngine {
     }
     const s: ClassState = {
       logPos: 0, reason: new Int32Array(N), fit: new Int32Array(N), ipa: new Int32Array(N), spread: new Int32Array(N * Math.max(1, c.spreadSoft.length)),
-      total: new Float64Array(N), fixed: new Float64Array(N), spreadRaw: new Float64Array(N), blockMax: new Float64Array((N >> BLOCK_SHIFT) + 1), stats: new ColumnStats(c, N), g: new Float64Array(globalBufLength(this.st)).fill(Number.NaN), snapshot: inputs.map((x) => new Int32Array(x.arr.length)), scalars: now,
+      total: new Float64Array(N), fixed: new Float64Array(N), spreadRaw: new Float64Array(N), blocks: new BlockMaxima(N), stats: new ColumnStats(c, N), g: new Float64Array(globalBufLength(this.st)).fill(Number.NaN), snapshot: inputs.map((x) => new Int32Array(x.arr.length)), scalars: now,
     };
     this.classes.set(c.classId, s);
     return s;
@@ -363,18 +363,13 @@ export class IncrementalEngine {
       spreadRaw[n] = r;
       total[n] = f + entryVarying(norm, r, ipa[n] as number);
     };
-    const { blockMax } = s;
+    const { blocks } = s;
     if (held) {
       for (let j = 0; j < this.dirtyCount; j++) {
         const n = this.dirty[j] as number;
         const old = total[n] as number;
         retotal(n);
-        // A block's maximum rises with a new total; it is stale (NaN, pick recomputes it) once its holder fell.
-        const b = n >> BLOCK_SHIFT;
-        const m = blockMax[b] as number;
-        const t = total[n] as number;
-        if (t >= m) blockMax[b] = t;
-        else if (old === m) blockMax[b] = Number.NaN;
+        blocks.moved(n, old, total[n] as number);
       }
     } else {
       // Only the spread or affinity extremes moved (most changes): the other parts stand for every clean node.
@@ -384,10 +379,10 @@ export class IncrementalEngine {
           if (reason[n] === 0 && this.mark[n] === 0) total[n] = (fixed[n] as number) + entryVarying(norm, spreadRaw[n] as number, ipa[n] as number);
         }
       } else for (let n = 0; n < N; n++) retotal(n);
-      for (let b = 0; b < blockMax.length; b++) blockMax[b] = maxOf(total, b << BLOCK_SHIFT, Math.min(N, (b + 1) << BLOCK_SHIFT));
+      blocks.refreshAll(total);
       s.g.set(g);
     }
-    const picked = pick(total, blockMax, start, rng);
+    const picked = pick(total, blocks, start, rng);
     return { node: picked, processed: N, feasible, reasons: null, rescored: !held && !full };
   }
 
@@ -400,12 +395,67 @@ export class IncrementalEngine {
 }
 
 /**
+ * Per block of 2^BLOCK_SHIFT nodes (by node id): the highest total (NaN:
+ * stale, recomputed when read) and how many of the block's nodes hold it.
+ * Kept up to date as single totals move, so pick reads a block's best, and
+ * how many tie with it, without walking the block.
+ */
+export class BlockMaxima {
+  readonly max: Float64Array;
+  readonly count: Int32Array;
+
+  constructor(readonly N: number) {
+    const blocks = (N >> BLOCK_SHIFT) + 1;
+    this.max = new Float64Array(blocks).fill(Number.NaN);
+    this.count = new Int32Array(blocks);
+  }
+
+  /** Block b's maximum, recomputed first when stale. */
+  of(total: Float64Array, b: number): number {
+    const m = this.max[b] as number;
+    return Number.isNaN(m) ? this.refresh(total, b) : m;
+  }
+
+  /** Recomputes block b from the totals: the highest (NaN totals, infeasible, ignored; -∞ when none) and its count. */
+  refresh(total: Float64Array, b: number): number {
+    const from = b << BLOCK_SHIFT;
+    const to = Math.min(this.N, from + (1 << BLOCK_SHIFT));
+    let m = -Infinity;
+    let k = 0;
+    for (let n = from; n < to; n++) {
+      const t = total[n] as number;
+      if (t > m) { m = t; k = 1; } else if (t === m) k++;
+    }
+    this.max[b] = m;
+    this.count[b] = k;
+    return m;
+  }
+
+  refreshAll(total: Float64Array): void {
+    for (let b = 0; b < this.max.length; b++) this.refresh(total, b);
+  }
+
+  /** Node n's total moved from `old` to `now`: a new best or tie is counted in; the block goes stale once a holder fell. */
+  moved(n: number, old: number, now: number): void {
+    const b = n >> BLOCK_SHIFT;
+    const m = this.max[b] as number;
+    if (now > m) { this.max[b] = now; this.count[b] = 1; }
+    else if (now === m) { if (old !== m) this.count[b] = (this.count[b] as number) + 1; }
+    else if (old === m) this.max[b] = Number.NaN;
+  }
+}
+
+/**
  * selectHost over every node in rotated order from `start`: the highest total
  * wins, ties by reservoir sampling with one draw per tie with the running
  * maximum, as reduceRecords does over the full pass's records. NaN totals
- * (infeasible nodes) neither win nor tie.
+ * (infeasible nodes) neither win nor tie. A block whose best is below the
+ * running maximum holds no record and no tie, and is skipped; a whole block
+ * whose best equals it holds exactly `count` ties and nothing higher, so its
+ * draws are made without walking it, and it is walked only to find the tie
+ * that won a draw, if one did: the same draws, in the same order, the same pick.
  */
-function pick(total: Float64Array, blockMax: Float64Array, start: number, rng: () => number): number {
+function pick(total: Float64Array, blocks: BlockMaxima, start: number, rng: () => number): number {
   const N = total.length;
   let best = -Infinity;
   let bestNode = -1;
@@ -415,11 +465,19 @@ function pick(total: Float64Array, blockMax: Float64Array, start: number, rng: (
     let n = lo;
     while (n < hi) {
       const b = n >> BLOCK_SHIFT;
-      const end = Math.min(hi, (b + 1) << BLOCK_SHIFT);
-      let m = blockMax[b] as number;
-      if (Number.isNaN(m)) m = blockMax[b] = maxOf(total, b << BLOCK_SHIFT, Math.min(N, (b + 1) << BLOCK_SHIFT));
-      // A block whose best is below the running maximum holds no record and no tie.
-      if (m >= best) {
+      const blockStart = b << BLOCK_SHIFT;
+      const blockEnd = Math.min(N, blockStart + (1 << BLOCK_SHIFT));
+      const end = Math.min(hi, blockEnd);
+      const m = blocks.of(total, b);
+      if (m === best && n === blockStart && end === blockEnd) {
+        let won = 0;
+        const k = blocks.count[b] as number;
+        for (let j = 1; j <= k; j++) {
+          ties++;
+          if (Math.floor(rng() * ties) === 0) won = j;
+        }
+        for (; won > 0 && n < end; n++) if (total[n] === best && --won === 0) bestNode = n;
+      } else if (m >= best) {
         for (; n < end; n++) {
           const t = total[n] as number;
           if (t > best) { best = t; bestNode = n; ties = 1; }
@@ -433,13 +491,6 @@ function pick(total: Float64Array, blockMax: Float64Array, start: number, rng: (
     }
   }
   return bestNode;
-}
-
-/** The highest total in [from, to), ignoring NaN (infeasible); -∞ when none. */
-function maxOf(total: Float64Array, from: number, to: number): number {
-  let m = -Infinity;
-  for (let n = from; n < to; n++) if ((total[n] as number) > m) m = total[n] as number;
-  return m;
 }
 
 function sameNumbers(a: number[], b: number[]): boolean {
