@@ -56,6 +56,20 @@ function stopWhenStdoutCloses(): void {
   });
 }
 
+/**
+ * parseArgs' complaint as one line. A value that starts with "-" (a negative
+ * number) is refused by parseArgs as "ambiguous"; say what it was instead.
+ */
+export function argumentError(err: Error & { code?: string }, args: readonly string[]): string {
+  const first = err.message.split('\n')[0] ?? err.message;
+  const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(first);
+  if (err.code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || ambiguous === null) return first;
+  const flag = (ambiguous[1] as string).split(', ').at(-1) as string;
+  const at = args.indexOf(flag);
+  const value = at >= 0 ? args[at + 1] : undefined;
+  return `${flag}: ${value === undefined ? 'its value' : `"${value}"`} starts with "-": negative values are not accepted (a value that must start with "-" is written ${flag}=VALUE)`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   stopWhenStdoutCloses();
   const [name, ...rest] = argv;
@@ -77,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: command.allowPositionals ?? false, strict: true });
   } catch (err) {
-    process.stderr.write(`kscale ${name}: ${(err as Error).message.split('\n')[0]}\nusage: ${command.usage}\n`);
+    process.stderr.write(`kscale ${name}: ${argumentError(err as Error & { code?: string }, rest)} (kscale ${name} --help for the options)\n`);
     return EXIT.badInput;
   }
   if (parsed.values.help) {

@@ -1,12 +1,12 @@
 // `kscale bench` (what `npm run bench` runs): suites × profile → results.json + summary.md.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InputError, EXIT } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { progressFor } from '../bench/progress.js';
 import { runBench } from '../bench/runner.js';
 import { PROFILES, isProfileName } from '../../bench/profiles.js';
 import { SUITES } from '../../bench/suites/index.js';
-import { parseList, parseSize, str } from './options.js';
+import { checkOutputDir, parseList, parseSize, str } from './options.js';
 import type { Command } from '../cli.js';
 import type { Measurement } from '../results/types.js';
 
@@ -50,14 +50,15 @@ export const benchCommand: Command = {
     const suiteNames = str(values.suites) ? parseList('suites', str(values.suites) ?? '', Object.keys(SUITES)) : profile.defaultSuites;
     const suites = suiteNames.map((n) => SUITES[n]).filter((s) => s !== undefined);
     const seed = str(values.seed) ? parseSize('seed', str(values.seed) ?? '', 2 ** 31 - 1, 0) : 1;
-    const outDir = resolve(str(values.out) ?? join(PACKAGE_ROOT, 'results', 'runs'));
+    const outDir = checkOutputDir('out', str(values.out) ?? join(PACKAGE_ROOT, 'results', 'runs'));
+    const dataDir = str(values['data-dir']) === undefined ? undefined : checkOutputDir('data-dir', str(values['data-dir']) as string);
     const json = values.json === true;
     const outcome = await runBench({
       profile,
       suites,
       seed,
       outDir,
-      dataDir: str(values['data-dir']),
+      ...(dataDir === undefined ? {} : { dataDir }),
       progress: progressFor(json),
       command: ['kscale', 'bench', ...process.argv.slice(3)],
       repoRoot: PACKAGE_ROOT,

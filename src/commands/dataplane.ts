@@ -94,19 +94,22 @@ async function inSandboxRun(json: boolean, body: (prefix: string, progress: Prog
   return prefix;
 }
 
+/** Flags that only one subcommand reads: given to the other, they would be silently ignored. */
+const SUBCOMMAND_ONLY = { sync: ['repeats'], connect: ['position', 'proto', 'flows', 'rounds', 'batch', 'cross-check'] } as const;
+
 export const dataplaneCommand: Command = {
   summary: 'program dataplanes in a sandbox: sync cost (sync) or new-connection cost with real packets (connect)',
   usage: [
-    `kscale dataplane sync [--backends ${BACKEND_NAMES.join(',')}] [--services 1000,10000] [--endpoints 10] [--repeats N] [--tool-budget SECONDS] [--seed N] [--json]`,
+    `kscale dataplane sync [--backends ${BACKEND_NAMES.join(',')}] [--services 1000] [--endpoints 10] [--repeats 3] [--tool-budget SECONDS] [--seed N] [--json]`,
     `       kscale dataplane connect [--backends …] [--services 100,1000,10000] [--endpoints 4] [--position last|first|middle|random] [--proto udp|tcp] [--flows N] [--rounds N] [--batch K] [--cross-check] [--tool-budget SECONDS] [--seed N] [--json]`,
   ].join('\n'),
   options: {
     backends: { type: 'string' },
     services: { type: 'string' },
     endpoints: { type: 'string' },
-    repeats: { type: 'string', default: '3' },
+    repeats: { type: 'string' },
     position: { type: 'string' },
-    proto: { type: 'string', default: 'udp' },
+    proto: { type: 'string' },
     flows: { type: 'string' },
     rounds: { type: 'string' },
     batch: { type: 'string' },
@@ -118,8 +121,11 @@ export const dataplaneCommand: Command = {
   allowPositionals: true,
   async run(values, positionals) {
     const [sub, ...extra] = positionals;
-    if (sub !== 'sync' && sub !== 'connect') throw new InputError('dataplane', `unknown or missing subcommand "${sub ?? ''}" (known: sync, connect)`);
+    if (sub !== 'sync' && sub !== 'connect') throw new InputError('subcommand', `unknown or missing "${sub ?? ''}" (known: sync, connect)`);
     if (extra.length > 0) throw new InputError(`dataplane ${sub}`, `unexpected argument "${extra[0]}"`);
+    const other = sub === 'sync' ? 'connect' : 'sync';
+    const stray = SUBCOMMAND_ONLY[other].find((k) => values[k] !== undefined);
+    if (stray !== undefined) throw new InputError(`--${stray}`, `applies to dataplane ${other}, not ${sub}`);
     const toolBudgetMs = parseSize('tool-budget', str(values['tool-budget']) ?? '600', 86_400) * 1000;
     const measurements: Measurement[] = [];
     let prefix: string;

@@ -105,7 +105,7 @@ async function modelFrom(values: Record<string, unknown>, node: NodeContext): Pr
     return loadManifestFiles(from);
   }
   if (values.services === undefined || values.endpoints === undefined) {
-    throw new InputError('rules', 'give --from FILE… or both --services N and --endpoints E');
+    throw new InputError('--from / --services', 'give --from FILE… or both --services N and --endpoints E');
   }
   const services = parseSize('services', str(values.services) ?? '', MAX_SERVICES, 0);
   const endpointsPerService = parseSize('endpoints', str(values.endpoints) ?? '', MAX_ENDPOINTS, 0);
@@ -116,8 +116,9 @@ async function modelFrom(values: Record<string, unknown>, node: NodeContext): Pr
   if (type !== undefined && mixText !== undefined) throw new InputError('--type', 'give --type or --type-mix, not both');
   let typeMix: TypeMix | undefined;
   if (type !== undefined) {
-    const [t] = parseList('type', type, MIX_TYPES);
-    typeMix = { [t as string]: 1 };
+    const types = parseList('type', type, MIX_TYPES);
+    if (types.length > 1) throw new InputError('--type', `takes one Service type, got ${types.join(', ')} (a mix is --type-mix ${types.map((x) => `${x}=F`).join(',')})`);
+    typeMix = { [types[0] as string]: 1 };
   } else if (mixText !== undefined) {
     typeMix = parseTypeMix(mixText);
   }

@@ -13,7 +13,7 @@ import { SCORE_PLUGINS } from '../scheduler/framework.js';
 import { loadClusterManifests } from '../scheduler/manifests.js';
 import { capacityReport, copiesToTry, formatCapacity, MAX_CAPACITY_COPIES, podCopies } from '../scheduler/capacity.js';
 import type { ClusterCounts, ManifestCluster } from '../scheduler/manifests.js';
-import { parseSize, str } from './options.js';
+import { checkOutputFile, parseSize, str } from './options.js';
 import { progressFor } from '../bench/progress.js';
 import type { Progress } from '../bench/progress.js';
 import type { Command } from '../cli.js';
@@ -40,6 +40,9 @@ function fileList(v: unknown): string[] {
  * --cluster and the synthetic flags exclude each other; --pod goes with
  * exactly one of --explain and --capacity, and either needs --cluster.
  */
+/** Flags of a scheduling run that --explain has no use for. */
+const EXPLAIN_IGNORES = ['workers', 'percentage-of-nodes-to-score', 'engine', 'batch', 'seed'] as const;
+
 function checkClusterFlags(values: Values, cluster: string[]): void {
   const synthetic = SYNTHETIC_FLAGS.filter((k) => values[k] !== undefined);
   if (cluster.length > 0 && synthetic.length > 0) {
@@ -54,6 +57,9 @@ function checkClusterFlags(values: Values, cluster: string[]): void {
   if ((explain || capacity) && cluster.length === 0) throw new InputError(mode, `needs --cluster FILE… (the cluster to ${capacity ? 'fill with copies of' : 'explain'} the pod against)`);
   if ((explain || capacity) && values.placements !== undefined) throw new InputError('--placements', `cannot be combined with ${mode}`);
   if (values['max-copies'] !== undefined && !capacity) throw new InputError('--max-copies', 'goes with --capacity');
+  // --explain filters and scores every node once, on this thread: none of these would change what it shows.
+  const unused = explain ? EXPLAIN_IGNORES.find((k) => values[k] !== undefined) : undefined;
+  if (unused !== undefined) throw new InputError(`--${unused}`, 'cannot be combined with --explain (it filters and scores every node once, on one thread)');
   if (capacity && values.batch !== undefined && str(values.batch) !== '1') throw new InputError('--batch', 'cannot be combined with --capacity (the copies go one at a time, as kube-scheduler places them)');
 }
 
@@ -185,7 +191,9 @@ export const scheduleCommand: Command = {
     // 0 = the single-threaded reference path; N ≥ 1 = N threads over node shards (the main thread and N - 1 workers).
     const workers = parseSize('workers', str(values.workers) ?? '2', 64, 0);
     const percentage = parseSize('percentage-of-nodes-to-score', str(values['percentage-of-nodes-to-score']) ?? '0', 100, 0);
-    const seed = parseSize('seed', str(values.seed) ?? '1', 2 ** 31, 0);
+    const seed = parseSize('seed', str(values.seed) ?? '1', 2 ** 31 - 1, 0);
+    // Checked now: a bad path should not cost the whole run first.
+    const placementsFile = str(values.placements) === undefined ? undefined : checkOutputFile('placements', str(values.placements) as string);
     const engine = str(values.engine) ?? 'incremental';
     if (!isEngine(engine)) throw new InputError('--engine', `unknown engine "${engine}" (known: ${ENGINES.join(', ')})`);
     const batch = parseSize('batch', str(values.batch) ?? '1', MAX_BATCH, 1);
@@ -207,8 +215,7 @@ export const scheduleCommand: Command = {
     }
     const { r, workload, nodes, pods } = run;
     const rssBytes = process.resourceUsage().maxRSS * 1024;
-    const placementsFile = str(values.placements);
-    if (placementsFile) {
+    if (placementsFile !== undefined) {
       const { tables } = r.built.state;
       const lines = r.built.pending.slice(0, r.scheduled).map((p, i) => `${tables.podNames[p]} ${r.result.placements[i]! >= 0 ? tables.nodeNames[r.result.placements[i]!] : '-'}`);
       const tmp = `${placementsFile}.tmp-${process.pid}`;

@@ -24,12 +24,19 @@ describe('kscale CLI', () => {
     [['bench', '--profile', 'nope'], /--profile: unknown profile "nope"/],
     [['bench', '--suites', 'fsync,bogus'], /--suites: unknown value "bogus"/],
     [['bench', '--seed=-3'], /--seed: "-3" is not an integer/],
-    [['bench', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['bench', '--frobnicate'], /Unknown option '--frobnicate'.*kscale bench --help/],
+    [['schedule', '--nodes'], /--nodes <value>' argument missing/],
+    [['rules', '--services', '-1'], /--services: "-1" starts with "-": negative values are not accepted/],
     [['nosuchcommand'], /unknown command "nosuchcommand"/],
+    [['dataplane', 'sync', '--proto', 'tcp'], /--proto: applies to dataplane connect, not sync/],
+    [['dataplane', 'connect', '--repeats', '2'], /--repeats: applies to dataplane sync, not connect/],
+    [['dataplane', 'frob'], /^kscale dataplane: subcommand: unknown or missing "frob"/],
+    [['rules', '--backend', 'nftables', '--services', '3', '--endpoints', '1', '--type', 'NodePort,ClusterIP'], /--type: takes one Service type, got NodePort, ClusterIP/],
   ])('bad input %j exits 2 with one clear line', (args, message) => {
     const r = kscale(...args);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
   it('a reader that stops early (| head) ends the command quietly with 0, not an EPIPE stack trace', () => {

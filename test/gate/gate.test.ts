@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Measurement, RunResults } from '../../src/results/types.js';
@@ -167,5 +167,21 @@ describe('kscale gate', () => {
     expect(() => parseThreshold('ten')).toThrow(/--threshold/);
     expect(parseThreshold('10%')).toBe(0.1);
     expect(parseThreshold('0.25')).toBe(0.25);
+    // From 1 up a bare number is a percentage: "1" is 1%, never 100%.
+    expect(parseThreshold('1')).toBe(0.01);
+    expect(parseThreshold('1.5')).toBe(0.015);
+    expect(parseThreshold('0.999')).toBe(0.999);
+    expect(() => parseThreshold('abc', 'ratio-threshold')).toThrow(/^--ratio-threshold: "abc"/);
+  });
+  it('checks every flag before writing --benchmark-json, and creates no directory for it', async () => {
+    capture();
+    const good = files(rerun(load(), 11));
+    const dir = mkdtempSync(join(tmpdir(), 'kscale-gate-order-'));
+    const file = join(dir, 'b.json');
+    await expect(gateCommand.run({ baseline: good.baseline, run: good.run, enforce: 'bogus', 'benchmark-json': file }, [])).rejects.toThrow(/--enforce/);
+    expect(existsSync(file)).toBe(false);
+    const nested = join(dir, 'no', 'such', 'b.json');
+    await expect(gateCommand.run({ baseline: good.baseline, run: good.run, 'benchmark-json': nested }, [])).rejects.toThrow(/--benchmark-json: directory .* does not exist/);
+    expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 });
