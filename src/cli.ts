@@ -74,7 +74,8 @@ export async function main(argv: string[]): Promise<number> {
   stopWhenStdoutCloses();
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(await help());
+    // Asked for: stdout, exit 0. No command at all is a usage error: the same text on stderr, exit 2.
+    (name === undefined ? process.stderr : process.stdout).write(await help());
     return name === undefined ? EXIT.badInput : EXIT.ok;
   }
   if (name === '--version') {

@@ -17,7 +17,7 @@ import { loadTls, parseEndpoints } from '../etcd/client.js';
 import { isProfileName, PROFILES } from '../../bench/profiles.js';
 import { ETCD_SIZES } from '../../bench/suites/etcd.js';
 import type { Measurement } from '../results/types.js';
-import { str } from './options.js';
+import { parseSize, str } from './options.js';
 import type { Command } from '../cli.js';
 
 const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
@@ -61,9 +61,7 @@ export const etcdCommand: Command = {
     if (endpoints !== undefined && str(values['etcd-data-dir'])) throw new InputError('--etcd-data-dir', 'only for the etcd kscale starts, not with --etcd-endpoints');
     if (endpoints === undefined && tls) throw new InputError('--etcd-cacert', 'TLS files go with --etcd-endpoints');
     const external: ExternalEtcd | undefined = endpoints !== undefined ? { urls: parseEndpoints(endpoints, tls !== undefined), ...(tls ? { tls } : {}) } : undefined;
-    const seedText = str(values.seed);
-    const seed = seedText !== undefined ? Number(seedText) : 1;
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError('--seed', `"${seedText}" is not an integer ≥ 0`);
+    const seed = parseSize('seed', str(values.seed) ?? '1', 2 ** 31 - 1, 0);
     const dataDir = resolve(str(values['etcd-data-dir']) ?? join(PACKAGE_ROOT, 'results', 'runs'));
     if (!external) {
       try {

@@ -179,6 +179,8 @@ export const rulesCommand: Command = {
     const node = nodeContextFrom(values);
     const t0 = performance.now();
     const model = await modelFrom(values, node);
+    // Legal (kube-proxy with no Services writes its base chains), but after --from more likely a wrong path.
+    if (model.services.length === 0 && values.from !== undefined) process.stderr.write('kscale rules: warning: --from held no Services; printing the base rules alone\n');
     const t1 = performance.now();
     const out = renderRules(backend, model, node);
     const t2 = performance.now();

@@ -30,6 +30,7 @@ describe('kscale CLI', () => {
     [['nosuchcommand'], /unknown command "nosuchcommand"/],
     [['dataplane', 'sync', '--proto', 'tcp'], /--proto: applies to dataplane connect, not sync/],
     [['dataplane', 'connect', '--repeats', '2'], /--repeats: applies to dataplane sync, not connect/],
+    [['etcd', '--seed', '1e3'], /--seed: "1e3" is not an integer ≥ 0/],
     [['dataplane', 'frob'], /^kscale dataplane: subcommand: unknown or missing "frob"/],
     [['rules', '--backend', 'nftables', '--services', '3', '--endpoints', '1', '--type', 'NodePort,ClusterIP'], /--type: takes one Service type, got NodePort, ClusterIP/],
   ])('bad input %j exits 2 with one clear line', (args, message) => {
@@ -38,6 +39,22 @@ describe('kscale CLI', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+  it('no command at all: the command list on stderr (stdout stays empty) and exit 2; --help: stdout and 0', () => {
+    const none = kscale();
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/usage: kscale <command>/);
+    const help = kscale('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/usage: kscale <command>/);
+  });
+  it('rules --from a directory with no Services prints the base rules and warns on stderr', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'kscale-empty-'));
+    const r = kscale('rules', '--backend', 'nftables', '--from', empty);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^add table ip kube-proxy/);
+    expect(r.stderr).toBe('kscale rules: warning: --from held no Services; printing the base rules alone\n');
   });
   it('a reader that stops early (| head) ends the command quietly with 0, not an EPIPE stack trace', () => {
     // The shell reports kscale's own status; head reads one line and closes the pipe while kscale is still writing.
