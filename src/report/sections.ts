@@ -281,7 +281,7 @@ function datapathSection(r: RunResults, host: string): Section | undefined {
         kind: 'fit a + b·Services', backend: f.backend, position: f.position, proto: f.proto, services: s, us: f.a + f.b * s, n: null,
       }));
     });
-    const measured = 'Latency of establishing one new connection through the Service VIP (first packet through the dataplane, conntrack miss), by where the target Service sits in the rule set; points = medians, dashed = fitted a + b·Services.';
+    const measured = 'Latency of establishing one new connection through the Service VIP (first packet through the dataplane, conntrack miss), by where the target Service sits in the rule set; points = medians, dashed = fitted a + b·Services through the drift-corrected medians (each round over its baseline round, times the median baseline round).';
     const title = 'New-connection latency vs Services, per backend and position';
     charts.push({
       id: 'datapath-new-connection',

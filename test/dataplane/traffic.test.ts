@@ -17,6 +17,7 @@ import type { DataplaneBackend } from '../../src/dataplane/backend.js';
 import type { Capabilities } from '../../src/host/capabilities.js';
 import type { Measurement } from '../../src/results/types.js';
 import { costFit, runDatapathSweep } from '../../bench/suites/datapath.js';
+import { median, mulberry32 } from '../../src/stats/summary.js';
 import { A, B, withDnatSandbox } from './dnat-sandbox.js';
 
 const root = process.getuid?.() === 0;
@@ -203,6 +204,62 @@ describe('cost fit', () => {
     const flat = costFit('x', 'last', 'udp', 4, [[100, 21], [1000, 19], [5000, 22], [10_000, 20]].map(([s, us]) => ({ services: s as number, medianUs: us as number })));
     expect((flat.extra as { o1: boolean }).o1).toBe(true);
     expect(costFit('x', 'first', 'udp', 4, [{ services: 100, medianUs: 20 }]).status).toBe('skipped');
+  });
+
+  /**
+   * Rounds of a point whose true cost is `us` at the machine's normal speed, on a
+   * machine running `drift` times slower while this size was measured: the point
+   * and its baseline round (10 µs) both slow down alike; ±2% noise per round.
+   */
+  const rounds = (us: number, drift: number, n: number, seed: number): { pointUs: number; baseUs: number }[] => {
+    const rng = mulberry32(seed);
+    return Array.from({ length: n }, () => ({ pointUs: us * drift * (0.98 + 0.04 * rng()), baseUs: 10 * drift * (0.98 + 0.04 * rng()) }));
+  };
+  const point = (services: number, us: number, drift: number, seed: number) => {
+    const pairs = rounds(us, drift, 100, seed);
+    return { services, medianUs: median(pairs.map((p) => p.pointUs)), pairs };
+  };
+  type FitExtra = { a: number; b: number; bCI: [number, number]; o1: boolean; o1Basis: string; rawMediansNs: number[] };
+
+  it('with baseline rounds, fits through the drift-corrected costs: a machine slowing down as the sizes go up adds no slope', () => {
+    // A flat backend (20 µs at every size) measured while the VM slowed 0%, 10%, 25%: the raw medians rise 5 µs.
+    const pts = [point(100, 20, 1, 1), point(1000, 20, 1.1, 2), point(2000, 20, 1.25, 3)];
+    const e = costFit('x', 'last', 'udp', 4, pts).extra as FitExtra;
+    expect(e.rawMediansNs[2]! - e.rawMediansNs[0]!).toBeGreaterThan(4000);
+    expect(Math.abs(e.b)).toBeLessThan(0.3);
+    expect(e.o1).toBe(true);
+    // The raw medians alone would have read a slope of about 2.6 ns per Service.
+    const raw = costFit('x', 'last', 'udp', 4, pts.map(({ services, medianUs }) => ({ services, medianUs }))).extra as { b: number };
+    expect(raw.b).toBeGreaterThan(2);
+  });
+
+  it('pins a real walk down to a narrow interval from three sizes, and calls it a slope', () => {
+    // 20 µs + 15 ns per Service, with drift on top.
+    const pts = [point(100, 21.5, 1.05, 4), point(1000, 35, 0.95, 5), point(2000, 50, 1.2, 6)];
+    const e = costFit('x', 'last', 'udp', 4, pts).extra as FitExtra;
+    expect(e.b).toBeGreaterThan(14);
+    expect(e.b).toBeLessThan(16);
+    expect(e.bCI[0]).toBeGreaterThan(13);
+    expect(e.bCI[1]).toBeLessThan(17);
+    expect(e.o1).toBe(false);
+    expect(e.o1Basis).toMatch(/^changes the cost \d+\.\d% over the sizes/);
+  });
+
+  it('calls a slope that moves the cost under 5% across the sizes constant, and says so; more than that is a slope either way', () => {
+    // 1.5% from 100 to 2,000 Services: measurable, but within what separate loads of the same rules differ by.
+    const tiny = costFit('x', 'first', 'udp', 4, [point(100, 20, 1, 7), point(1000, 20.15, 1, 8), point(2000, 20.3, 1, 9)]).extra as FitExtra;
+    expect(tiny.o1).toBe(true);
+    expect(tiny.o1Basis).toMatch(/interval holds 0|within 5%/);
+    const falling = costFit('x', 'first', 'udp', 4, [point(100, 24, 1, 10), point(1000, 22, 1, 11), point(2000, 20, 1, 12)]).extra as FitExtra;
+    expect(falling.b).toBeLessThan(0);
+    expect(falling.o1).toBe(false);
+  });
+
+  it('gives an interval, and so an O(1) call, with two sizes too; the same seed gives the same interval', () => {
+    const pts = [point(100, 20, 1, 13), point(1000, 20, 1.1, 14)];
+    const one = costFit('x', 'last', 'udp', 4, pts, 7).extra as FitExtra;
+    expect(one.o1).toBe(true);
+    expect((costFit('x', 'last', 'udp', 4, pts, 7).extra as FitExtra).bCI).toEqual(one.bCI);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedianCI, mad, median, percentile, summarize } from '../../src/stats/summary.js';
-import { fitOLS, fitTheilSen, slopeIsZero } from '../../src/stats/fit.js';
+import { bootstrapMedianCI, mad, median, mulberry32, percentile, summarize } from '../../src/stats/summary.js';
+import { bootstrapSlopeCI, fitOLS, fitTheilSen, slopeIsZero } from '../../src/stats/fit.js';
 
 describe('summary statistics', () => {
   it('interpolates percentiles like numpy', () => {
@@ -45,5 +45,29 @@ describe('linear fits', () => {
     const flat = [10, 11, 9, 10, 11, 9, 10, 10];
     expect(slopeIsZero(fitOLS(xs, flat))).toBe(true);
     expect(slopeIsZero(fitOLS(xs, xs.map((x, i) => 10 + x * 0.01 + (i % 2))))).toBe(false);
+  });
+});
+
+describe('bootstrapSlopeCI', () => {
+  // y = 100 + 2x at x = 0, 10, 20, each with 200 samples of ±5 uniform noise.
+  const xs = [0, 10, 20];
+  const samplesAt = (seed: number) => {
+    const rng = mulberry32(seed);
+    return xs.map((x) => Array.from({ length: 200 }, () => 100 + 2 * x + 10 * (rng() - 0.5)));
+  };
+  it('holds the true slope, narrowly, when every x has many samples', () => {
+    const ci = bootstrapSlopeCI(xs, samplesAt(1), mulberry32(2));
+    expect(ci.low).toBeLessThan(2);
+    expect(ci.high).toBeGreaterThan(2);
+    expect(ci.high - ci.low).toBeLessThan(0.2);
+  });
+  it('widens as the samples grow fewer, and is the same for the same seed', () => {
+    const few = samplesAt(3).map((s) => s.slice(0, 5));
+    const a = bootstrapSlopeCI(xs, few, mulberry32(4));
+    expect(a.high - a.low).toBeGreaterThan(bootstrapSlopeCI(xs, samplesAt(3), mulberry32(4)).high - bootstrapSlopeCI(xs, samplesAt(3), mulberry32(4)).low);
+    expect(bootstrapSlopeCI(xs, few, mulberry32(4))).toEqual(a);
+  });
+  it('needs a sample at every x', () => {
+    expect(() => bootstrapSlopeCI(xs, [[1], [], [3]], mulberry32(1))).toThrow(RangeError);
   });
 });
