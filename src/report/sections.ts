@@ -221,6 +221,8 @@ export interface CostFit {
   bCI: [number, number] | undefined;
   r2: number | undefined;
   o1: boolean | undefined;
+  /** The median baseline round the fit's costs are scaled to (µs); undefined: fitted through raw medians. */
+  baselineMedianUs: number | undefined;
 }
 
 /** cost-fit measurements of the datapath suite, converted to µs (a) and µs per Service (b). */
@@ -228,7 +230,7 @@ export function costFits(r: RunResults): CostFit[] {
   const out: CostFit[] = [];
   for (const m of r.measurements) {
     if (m.suite !== 'datapath' || m.name !== 'cost-fit' || m.status !== 'ok' || !m.extra) continue;
-    const { a, b, bCI, r2, o1 } = m.extra as { a?: unknown; b?: unknown; bCI?: unknown; r2?: unknown; o1?: unknown };
+    const { a, b, bCI, r2, o1, baselineMedianUs } = m.extra as { a?: unknown; b?: unknown; bCI?: unknown; r2?: unknown; o1?: unknown; baselineMedianUs?: unknown };
     if (typeof a !== 'number' || typeof b !== 'number') continue;
     const f = timeFactor(m.unit, 'µs') ?? 1;
     const ci = Array.isArray(bCI) && bCI.length === 2 && bCI.every((x) => typeof x === 'number') ? (bCI as [number, number]) : undefined;
@@ -241,6 +243,7 @@ export function costFits(r: RunResults): CostFit[] {
       bCI: ci ? [ci[0] * f, ci[1] * f] : undefined,
       r2: typeof r2 === 'number' ? r2 : undefined,
       o1: typeof o1 === 'boolean' ? o1 : undefined,
+      baselineMedianUs: typeof baselineMedianUs === 'number' ? baselineMedianUs : undefined,
     });
   }
   return out;
@@ -256,20 +259,28 @@ function datapathSection(r: RunResults, host: string): Section | undefined {
   if (conns.length > 0) {
     const key = (backend: string, position: string, proto: string): string => `${backend}|${position}|${proto}`;
     const range = new Map<string, number[]>();
+    const fitOf = new Map(fits.map((f) => [key(f.backend, f.position, f.proto), f]));
     const measuredRows: Row[] = conns.map((m) => {
       const f = timeFactor(m.unit, 'µs') ?? 1;
+      const backend = strParam(m, 'backend') ?? '?';
+      const position = strParam(m, 'position') ?? '?';
+      const proto = strParam(m, 'proto') ?? '?';
+      const k = key(backend, position, proto);
+      // Plotted where the fit was: the point's baseline ratio at the fit's median baseline (what the dashed line goes through).
+      const scale = fitOf.get(k)?.baselineMedianUs;
+      const ratio = (m.extra as { baselineRatio?: unknown } | undefined)?.baselineRatio;
+      const corrected = scale !== undefined && typeof ratio === 'number' ? ratio * scale : null;
       const row = {
         kind: 'measured median',
-        backend: strParam(m, 'backend') ?? '?',
-        position: strParam(m, 'position') ?? '?',
-        proto: strParam(m, 'proto') ?? '?',
+        backend, position, proto,
         services: numParam(m, 'services') ?? 0,
         endpoints: numParam(m, 'endpoints') ?? null,
-        us: m.summary.median * f,
+        us: corrected ?? m.summary.median * f,
+        raw: m.summary.median * f,
+        corrected,
         p99: m.summary.p99 * f,
         n: m.summary.n,
       };
-      const k = key(row.backend, row.position, row.proto);
       range.set(k, [...(range.get(k) ?? []), row.services]);
       return row;
     });
@@ -281,7 +292,7 @@ function datapathSection(r: RunResults, host: string): Section | undefined {
         kind: 'fit a + b·Services', backend: f.backend, position: f.position, proto: f.proto, services: s, us: f.a + f.b * s, n: null,
       }));
     });
-    const measured = 'Latency of establishing one new connection through the Service VIP (first packet through the dataplane, conntrack miss), by where the target Service sits in the rule set; points = medians, dashed = fitted a + b·Services through the drift-corrected medians (each round over its baseline round, times the median baseline round).';
+    const measured = 'Latency of establishing one new connection through the Service VIP (first packet through the dataplane, conntrack miss), by where the target Service sits in the rule set; points = drift-corrected medians (each round over the baseline round run next to it, times the fit\'s median baseline round: the VM\'s speed drifts between sizes, the ratio does not), dashed = fitted a + b·Services through them; the table has the raw medians too.';
     const title = 'New-connection latency vs Services, per backend and position';
     charts.push({
       id: 'datapath-new-connection',
@@ -289,8 +300,8 @@ function datapathSection(r: RunResults, host: string): Section | undefined {
       measured,
       n: sumN(conns),
       table: {
-        head: ['backend', 'position', 'proto', 'Services', 'median µs', 'p99 µs', 'n'],
-        rows: measuredRows.map((v) => [String(v.backend), String(v.position), String(v.proto), String(v.services), fmt(v.us as number), fmt(v.p99 as number), String(v.n)]),
+        head: ['backend', 'position', 'proto', 'Services', 'median µs', 'drift-corrected µs', 'p99 µs', 'n'],
+        rows: measuredRows.map((v) => [String(v.backend), String(v.position), String(v.proto), String(v.services), fmt(v.raw as number), v.corrected === null ? '–' : fmt(v.corrected as number), fmt(v.p99 as number), String(v.n)]),
       },
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
