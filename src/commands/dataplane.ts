@@ -32,7 +32,7 @@ function connectLine(m: Measurement): string {
   }
   if (m.name === 'cost-fit') {
     const e = m.extra ?? {};
-    return `${what} b = ${Number(e.b).toFixed(2)} ns/Service  CI [${(e.bCI as number[] | undefined)?.map((x) => x.toFixed(2)).join(', ') ?? '?'}]  R² ${Number(e.r2).toFixed(3)}  ${e.o1 === true ? 'O(1)' : e.o1 === false ? (Number(e.b) < 0 ? 'falls with Services' : 'grows with Services') : ''}${typeof e.o1Basis === 'string' ? ` (${e.o1Basis})` : ''}`;
+    return `${what} b = ${Number(e.b).toFixed(2)} ns/Service  CI [${(e.bCI as number[] | undefined)?.map((x) => x.toFixed(2)).join(', ') ?? '?'}]  R² ${Number(e.r2).toFixed(3)}  ${e.o1 === true ? 'O(1)' : e.o1 === false ? (Number(e.b) < 0 ? 'falls with Services' : 'grows with Services') : ''}${typeof e.rangeChange === 'number' ? ` (${e.rangeChange >= 0 ? '+' : ''}${(100 * e.rangeChange).toFixed(1)}% over the sizes)` : ''}`;
   }
   const s = m.summary;
   return s ? `${what} p50 ${s.p50.toFixed(1)} ${m.unit}  p90 ${s.p90.toFixed(1)}  p99 ${s.p99.toFixed(1)}  n=${s.n}` : `${what} ok`;

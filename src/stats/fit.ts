@@ -113,8 +113,13 @@ export function slopeIsZero(fit: LinearFit): boolean {
  * medians alone (1 degree of freedom with three sizes: ±12.7 standard errors,
  * wide enough to call any walk flat), this is as narrow as the rounds make
  * each median, and defined with two sizes too. Every x needs a sample.
+ *
+ * `relativeSd`: an error each x's value carries beyond its samples' spread,
+ * as a share of it (one standard deviation, normal): what the samples of one
+ * x cannot show, such as that x being its own load of the rules. Each
+ * resampled median is scaled by 1 + relativeSd·z, z drawn per x.
  */
-export function bootstrapSlopeCI(xs: readonly number[], samples: readonly (readonly number[])[], rng: () => number, resamples = 1000): { low: number; high: number } {
+export function bootstrapSlopeCI(xs: readonly number[], samples: readonly (readonly number[])[], rng: () => number, resamples = 1000, relativeSd = 0): { low: number; high: number } {
   if (samples.length !== xs.length || samples.some((s) => s.length === 0)) throw new RangeError('bootstrapSlopeCI: every x needs at least one sample');
   const slopes = new Float64Array(resamples);
   const ys = new Array<number>(xs.length);
@@ -126,10 +131,17 @@ export function bootstrapSlopeCI(xs: readonly number[], samples: readonly (reado
       for (let k = 0; k < into.length; k++) into[k] = from[Math.floor(rng() * from.length)] as number;
       into.sort();
       const m = into.length >> 1;
-      ys[i] = into.length % 2 ? (into[m] as number) : ((into[m - 1] as number) + (into[m] as number)) / 2;
+      const med = into.length % 2 ? (into[m] as number) : ((into[m - 1] as number) + (into[m] as number)) / 2;
+      ys[i] = relativeSd > 0 ? med * (1 + relativeSd * normal(rng)) : med;
     }
     slopes[r] = fitTheilSen(xs, ys).slope;
   }
   slopes.sort();
   return { low: slopes[Math.floor(0.025 * (resamples - 1))] as number, high: slopes[Math.ceil(0.975 * (resamples - 1))] as number };
+}
+
+/** A standard normal draw from two uniform ones (Box–Muller). */
+function normal(rng: () => number): number {
+  const u = 1 - rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }

@@ -67,6 +67,14 @@ describe('bootstrapSlopeCI', () => {
     expect(a.high - a.low).toBeGreaterThan(bootstrapSlopeCI(xs, samplesAt(3), mulberry32(4)).high - bootstrapSlopeCI(xs, samplesAt(3), mulberry32(4)).low);
     expect(bootstrapSlopeCI(xs, few, mulberry32(4))).toEqual(a);
   });
+  it('widens by a per-x error of its own (relativeSd), which the samples cannot show', () => {
+    const tight = bootstrapSlopeCI(xs, samplesAt(5), mulberry32(6));
+    const loose = bootstrapSlopeCI(xs, samplesAt(5), mulberry32(6), 1000, 0.05);
+    // 5% of about 120 is 6 per x: the slope over 20 moves by about ±0.4 (one sd).
+    expect(loose.high - loose.low).toBeGreaterThan(5 * (tight.high - tight.low));
+    expect(loose.low).toBeLessThan(2);
+    expect(loose.high).toBeGreaterThan(2);
+  });
   it('needs a sample at every x', () => {
     expect(() => bootstrapSlopeCI(xs, [[1], [], [3]], mulberry32(1))).toThrow(RangeError);
   });
