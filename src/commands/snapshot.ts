@@ -6,7 +6,7 @@ import type { Command } from '../cli.js';
 
 export const snapshotCommand: Command = {
   summary: 'capture Services, EndpointSlices, Nodes and Pods of a live cluster (read-only) as replayable manifests',
-  usage: 'kscale snapshot --kubeconfig FILE [--context NAME] [--out DIR] [--json]',
+  usage: 'kscale snapshot --kubeconfig FILE (default: the first file in $KUBECONFIG) [--context NAME] [--out DIR] [--json]',
   options: { kubeconfig: { type: 'string' }, context: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
   async run(values) {
     const kubeconfig = str(values.kubeconfig) ?? process.env.KUBECONFIG?.split(':')[0];
