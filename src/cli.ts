@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapabilityError, EXIT, InputError } from './errors.js';
 import { PACKAGE_ROOT } from './paths.js';
-import { runCleanup } from './host/cleanup.js';
+import { installSignalHandlers, runCleanup } from './host/cleanup.js';
 
 export interface Command {
   summary: string;
@@ -72,6 +72,8 @@ export function argumentError(err: Error & { code?: string }, args: readonly str
 
 export async function main(argv: string[]): Promise<number> {
   stopWhenStdoutCloses();
+  // Before anything can create something on the host: a signal from here on runs the cleanup.
+  installSignalHandlers();
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     // Asked for: stdout, exit 0. No command at all is a usage error: the same text on stderr, exit 2.

@@ -114,10 +114,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const backend = netns(`${base}-backend`);
   const all = [client, node, backend];
   const release = claimPrefix(opts.prefix);
-  let destroyed = false;
+  // Run again after a failure (cleanup.ts): it deletes whichever of the three are still there.
   const destroyAll = async (): Promise<void> => {
-    if (destroyed) return;
-    destroyed = true;
     for (const ns of all) if (listNetns().includes(ns.name)) await deleteNetns(ns.name);
   };
   const undo = onCleanup(`sandbox ${base}`, destroyAll);

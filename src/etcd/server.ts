@@ -181,7 +181,14 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function waitExit(child: ChildProcess, exited: Promise<EtcdExit>, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
-  return Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+  // The grace timer is cleared once etcd exits: left running, it held the process open ms after its last result.
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+  try {
+    return await Promise.race([exited.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function startOnce(o: StartOptions, dataDir: string, name: string, ports?: { client: number; peer: number }): Promise<{ server?: EtcdServer; portTaken?: boolean; error?: string }> {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { onCleanup } from './cleanup.js';
 import { exec } from './exec.js';
 import { claimPrefix } from './owner.js';
 import { loadNative } from '../native/index.js';
@@ -117,8 +118,13 @@ async function probeInNetns(root: boolean): Promise<Capability[]> {
   const ns = `kscale-doctor-${randomBytes(3).toString('hex')}`;
   // Claimed, so a sweep by a concurrent run leaves this namespace alone.
   const release = claimPrefix(ns);
+  // Registered before it exists, so a signal at any point of the probe removes it (deleting a missing one is a no-op).
+  const remove = onCleanup(`netns ${ns}`, async () => {
+    if (existsSync(`/run/netns/${ns}`)) await exec('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
+  });
   const add = await exec('ip', ['netns', 'add', ns], { timeoutMs: 10_000 });
   if (add.code !== 0) {
+    await remove();
     release();
     return ids.map((id) => cap(id, false, `ip netns add failed: ${add.stderr.trim()}`));
   }
@@ -137,7 +143,7 @@ async function probeInNetns(root: boolean): Promise<Capability[]> {
       await tool('nftables', 'nft', ['list', 'ruleset'], 'nftables'),
     ];
   } finally {
-    await exec('ip', ['netns', 'del', ns], { timeoutMs: 10_000 });
+    await remove();
     release();
   }
 }

@@ -35,10 +35,23 @@ export function inputBytes(input: string | Buffer | readonly string[]): number {
 // iptables-restore instead of leaving it working in a namespace being deleted.
 const liveChildren = new Set<ReturnType<typeof spawn>>();
 
-/** Kill every tool kscale started that has not exited yet. */
-export function killLiveChildren(): number {
-  for (const child of liveChildren) child.kill('SIGKILL');
-  return liveChildren.size;
+/**
+ * Kill every tool kscale started that has not exited yet, and wait (up to
+ * `waitMs`) until they have: a killed `ip netns add` can still create its
+ * namespace on its way out, so undos that run before it is gone can miss what
+ * it made. Resolves to how many there were.
+ */
+export async function killLiveChildren(waitMs = 2000): Promise<number> {
+  const killed = [...liveChildren];
+  const gone = killed.map((child) => new Promise<void>((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) r();
+    else child.once('exit', () => r());
+  }));
+  for (const child of killed) child.kill('SIGKILL');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(gone), new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
+  clearTimeout(timer);
+  return killed.length;
 }
 
 export function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {

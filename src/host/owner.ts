@@ -4,6 +4,7 @@
 // never tear down each other's namespaces, pins or etcd.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { onCleanup } from './cleanup.js';
 
 export const OWNER_DIR = process.env.KSCALE_OWNER_DIR ?? '/run/kscale';
 
@@ -49,7 +50,7 @@ export function claimPrefix(prefix: string): () => void {
   }
   claims.set(prefix, held + 1);
   let released = false;
-  return () => {
+  const letGo = (): void => {
     if (released) return;
     released = true;
     const left = (claims.get(prefix) ?? 1) - 1;
@@ -58,6 +59,13 @@ export function claimPrefix(prefix: string): () => void {
       claims.delete(prefix);
       rmSync(ownerPath(prefix), { force: true });
     }
+  };
+  // Registered like any undo, so a signal's cleanup removes the file too (after what the claim protected:
+  // the claim is older than the namespaces, pins and processes under it, and undos run newest first).
+  const undo = onCleanup(`owner file ${prefix}`, letGo);
+  return () => {
+    // letGo runs synchronously inside: the file is gone when this returns.
+    void undo();
   };
 }
 

@@ -3,11 +3,12 @@
 // run sweeps the leftovers and says so.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { listNetns } from '../../src/dataplane/sandbox.js';
+import { OWNER_DIR, prefixOf } from '../../src/host/owner.js';
 
 const root = process.getuid?.() === 0;
 
@@ -45,6 +46,18 @@ async function toolsRunning(pid: number, timeoutMs = 15_000): Promise<number[]> 
   }
 }
 
+/** Owner files that name this pid (a claim the run never let go of). */
+function ownerFilesOf(pid: number): string[] {
+  if (!existsSync(OWNER_DIR)) return [];
+  return readdirSync(OWNER_DIR).filter((f) => f.endsWith('.owner')).filter((f) => {
+    try {
+      return readFileSync(join(OWNER_DIR, f), 'utf8').split(' ')[0] === String(pid);
+    } catch {
+      return false;
+    }
+  });
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -72,6 +85,41 @@ describe.skipIf(!root)('interruptions (root)', () => {
     const left = new Set(listNetns());
     expect(mine.filter((n) => left.has(n))).toEqual([]);
     expect(tools.filter(alive)).toEqual([]);
+    // The run's claim on its prefix goes too (it was left behind by every signal once).
+    expect(existsSync(join(OWNER_DIR, `${prefixOf(mine[0] ?? '')}.owner`))).toBe(false);
+  }, 40_000);
+
+  it('SIGINT in the first moments of a connect run (probe, sandboxes going up, first rounds): nothing of the run is left', async () => {
+    // Early signals once left the base sandbox half deleted: the code's own destroy and the cleanup overlapped.
+    for (const delayMs of [150, 600, 1500, 3000]) {
+      const before = new Set(listNetns());
+      const child = spawn(process.execPath, ['bin/kscale.js', 'dataplane', 'connect', '--backends', 'nftables,ebpf', '--services', '100,1000', '--position', 'first,last', '--rounds', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = exitOf(child);
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill('SIGINT');
+      const { code, stderr } = await exited;
+      expect(code, `${delayMs} ms: ${stderr}`).toBe(130);
+      const left = listNetns().filter((n) => n.startsWith('kscale-') && !before.has(n));
+      expect(left, `${delayMs} ms`).toEqual([]);
+      expect(ownerFilesOf(child.pid ?? 0), `${delayMs} ms`).toEqual([]);
+    }
+  }, 90_000);
+
+  it('SIGINT while the capability probe has its throwaway namespace: it goes, with its owner file', async () => {
+    const child = spawn(process.execPath, ['bin/kscale.js', 'dataplane', 'connect', '--backends', 'nftables', '--services', '10', '--rounds', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = exitOf(child);
+    const until = Date.now() + 20_000;
+    let probe: string | undefined;
+    while (probe === undefined && Date.now() < until) {
+      probe = listNetns().find((n) => n.startsWith('kscale-doctor-'));
+      if (probe === undefined) await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(probe).toBeDefined();
+    child.kill('SIGINT');
+    const { code } = await exited;
+    expect(code).toBe(130);
+    expect(listNetns()).not.toContain(probe);
+    expect(ownerFilesOf(child.pid ?? 0)).toEqual([]);
   }, 40_000);
 
   it('SIGKILL leaves the sandbox; the next run removes it and says so', async () => {
