@@ -70,6 +70,20 @@ export function argumentError(err: Error & { code?: string }, args: readonly str
   return `${flag}: ${value === undefined ? 'its value' : `"${value}"`} starts with "-": negative values are not accepted (a value that must start with "-" is written ${flag}=VALUE)`;
 }
 
+/** The most characters of an error message shown: a 5 MB name from a manifest is not worth a 10 MB line. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/**
+ * An error message as the one line the exit codes promise: control characters
+ * from the input (a newline or escape codes in a name) shown escaped, and the
+ * whole cut at MAX_MESSAGE_CHARS.
+ */
+export function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return escaped.length > MAX_MESSAGE_CHARS ? `${escaped.slice(0, MAX_MESSAGE_CHARS)}… (${escaped.length - MAX_MESSAGE_CHARS} more characters)` : escaped;
+}
+
 export async function main(argv: string[]): Promise<number> {
   stopWhenStdoutCloses();
   // Before anything can create something on the host: a signal from here on runs the cleanup.
@@ -105,14 +119,14 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(parsed.values, parsed.positionals);
   } catch (err) {
     if (err instanceof InputError) {
-      process.stderr.write(`kscale ${name}: ${err.message}\n`);
+      process.stderr.write(`kscale ${name}: ${oneLine(err.message)}\n`);
       return EXIT.badInput;
     }
     if (err instanceof CapabilityError) {
-      process.stderr.write(`kscale ${name}: ${err.message}\n`);
+      process.stderr.write(`kscale ${name}: ${oneLine(err.message)}\n`);
       return EXIT.missingCapability;
     }
-    process.stderr.write(`kscale ${name}: ${(err as Error).message}\n`);
+    process.stderr.write(`kscale ${name}: ${oneLine((err as Error).message)}\n`);
     if (process.env.KSCALE_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     return EXIT.failed;
   }

@@ -147,6 +147,11 @@ function validateClusterIPs(svc: Service, report: (r: string) => void): void {
   }
 }
 
+/** The IPs a Service holds from the cluster's allocator (none for headless and ExternalName). */
+function clusterIPsOf(svc: Service): Set<string> {
+  return new Set([svc.clusterIP, ...svc.clusterIPs].filter((ip) => ip !== '' && ip !== 'None'));
+}
+
 function inRange(n: number, range: NodePortRange): boolean {
   return Number.isInteger(n) && n >= range.min && n <= range.max;
 }
@@ -237,6 +242,9 @@ export function validateModel(model: ClusterModel, options: ValidateOptions = {}
   // Node ports come from one allocator per cluster, so they are unique across
   // Services; one Service may reuse a number for TCP and UDP of the same port.
   const nodePortOwner = new Map<number, Service>();
+  // Cluster IPs too (the API server's allocator): two Services on one IP would have each backend pick a
+  // different winner (iptables the first rule, nftables the last element, IPVS both merged).
+  const clusterIPOwner = new Map<string, Service>();
 
   for (const svc of model.services) {
     const subject = serviceSubject(svc);
@@ -251,6 +259,12 @@ export function validateModel(model: ClusterModel, options: ValidateOptions = {}
       services.set(key, svc);
     }
     validateService(svc, range, report);
+    // A second copy of one Service shares its IPs too: its duplicate name is the one problem to report.
+    if (!earlier) for (const ip of clusterIPsOf(svc)) {
+      const other = clusterIPOwner.get(ip);
+      if (other && other !== svc) report(`cluster IP ${ip} is already used by ${serviceSubject(other)}`);
+      else clusterIPOwner.set(ip, svc);
+    }
     const own = new Set<number>();
     for (const p of svc.ports) if (p.nodePort !== 0) own.add(p.nodePort);
     if (svc.healthCheckNodePort !== 0) {

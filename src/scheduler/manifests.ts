@@ -36,10 +36,11 @@ import type {
   V1WeightedPodAffinityTerm,
 } from '@kubernetes/client-node';
 import { InputError } from '../errors.js';
+import { isDNSLabel, isDNSSubdomain } from '../model/validate.js';
 import { field, forEachManifestObject, groupOf, oneOf, readManifestTexts, Reader } from '../model/manifests.js';
 import type { IgnoredKind, ManifestObject, Obj } from '../model/manifests.js';
 import { validatePodSelectors } from './labels.js';
-import { resourceAmount } from './quantity.js';
+import { containerResourceProblem, resourceAmount } from './quantity.js';
 import { podRequests } from './requests.js';
 import type {
   ClusterInput,
@@ -386,8 +387,13 @@ function effectiveContainerRequests(c: V1Container): Quantities {
   return { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) };
 }
 
-function checkQuantities(q: Quantities | undefined, subject: string): void {
-  for (const [res, text] of Object.entries(q ?? {})) resourceAmount(res, text, subject);
+/** Every quantity parses; with `requested`, every name is one a container may request (containerResourceProblem). */
+function checkQuantities(q: Quantities | undefined, subject: string, requested = false): void {
+  for (const [res, text] of Object.entries(q ?? {})) {
+    resourceAmount(res, text, subject);
+    const problem = requested ? containerResourceProblem(res, text) : undefined;
+    if (problem !== undefined) throw new InputError(subject, problem);
+  }
 }
 
 function hostPorts(raw: V1Pod, r: Reader): HostPort[] {
@@ -419,8 +425,8 @@ function normalizePod(raw: V1Pod, subject: string, r: Reader): SchedPod {
     return true;
   });
   // Check every quantity with its path first, so a bad one is named exactly.
-  spec.containers.forEach((c, i) => checkQuantities(effectiveContainerRequests(c), `${subject}: spec.containers[${i}].resources.requests`));
-  init.forEach((c, i) => checkQuantities(effectiveContainerRequests(c), `${subject}: spec.initContainers[${i}].resources.requests`));
+  spec.containers.forEach((c, i) => checkQuantities(effectiveContainerRequests(c), `${subject}: spec.containers[${i}].resources.requests`, true));
+  init.forEach((c, i) => checkQuantities(effectiveContainerRequests(c), `${subject}: spec.initContainers[${i}].resources.requests`, true));
   checkQuantities(spec.overhead, `${subject}: spec.overhead`);
   const req = podRequests(spec.containers.map(effectiveContainerRequests), init.map(effectiveContainerRequests), spec.overhead ?? {}, subject, restartable);
   const na = spec.affinity?.nodeAffinity;
@@ -515,6 +521,17 @@ function readNamed(o: Obj, r: Reader): { name: string; namespace: string } {
   };
 }
 
+/**
+ * A Node's or Pod's name as the API server allows it, checked before it goes
+ * into any message or table: a name with a newline or escape codes would
+ * otherwise print as rows of its own. The value is shown escaped and cut short.
+ */
+function checkName(where: string, kind: string, path: string, value: string | undefined, valid: (s: string) => boolean, what: string): void {
+  if (value === undefined || valid(value)) return;
+  const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  throw new InputError(`${where}: ${kind}`, `${path} ${shown} is not ${what} (lowercase letters, digits and '-'${what === 'a DNS subdomain' ? ", '.'" : ''}; at most ${what === 'a DNS subdomain' ? 253 : 63} characters)`);
+}
+
 function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject, out: Collected): void {
   const version = (want: string): void => {
     if (apiVersion !== '' && apiVersion !== want) r.fail('apiVersion', `unsupported ${kind} apiVersion ${JSON.stringify(apiVersion)} (expected ${want})`);
@@ -522,6 +539,7 @@ function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject,
   if (kind === 'Node' && group === '') {
     version('v1');
     const meta = r.obj(field(o, 'metadata'), 'metadata');
+    checkName(where, 'Node', 'metadata.name', r.str(field(meta, 'name'), 'metadata.name'), isDNSSubdomain, 'a DNS subdomain');
     const subject = `${where}: Node ${r.str(field(meta, 'name'), 'metadata.name') ?? '?'}`;
     const named = r.named(subject);
     out.nodes.push(normalizeNode(readNode(o, named), subject, named));
@@ -530,6 +548,8 @@ function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject,
   if (kind === 'Pod' && group === '') {
     version('v1');
     const meta = r.obj(field(o, 'metadata'), 'metadata');
+    checkName(where, 'Pod', 'metadata.namespace', r.str(field(meta, 'namespace'), 'metadata.namespace'), isDNSLabel, 'a DNS label');
+    checkName(where, 'Pod', 'metadata.name', r.str(field(meta, 'name'), 'metadata.name'), isDNSSubdomain, 'a DNS subdomain');
     const subject = `${where}: Pod ${r.str(field(meta, 'namespace'), 'metadata.namespace') ?? 'default'}/${r.str(field(meta, 'name'), 'metadata.name') ?? '?'}`;
     const named = r.named(subject);
     const raw = readPod(o, named);

@@ -99,3 +99,29 @@ export function resourceAmount(resource: string, raw: string | number, subject: 
   if (v < 0) throw new InputError(subject, `${resource}: negative quantity "${text}"`);
   return v;
 }
+
+/** Qualified-name parts, as the API server checks an extended resource's name (prefix/name). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * Why a container may not request `resource` as the API server sees it, or
+ * undefined when it may: the standard container resources (cpu, memory,
+ * ephemeral-storage, hugepages-<size>), or an extended resource, which is
+ * domain-prefixed outside kubernetes.io and requested in whole units. A name
+ * it would reject (`CPU`, `pods`) would otherwise read as a shortage on every node.
+ */
+export function containerResourceProblem(resource: string, text: string | number): string | undefined {
+  if (resource === 'cpu' || resource === 'memory' || resource === 'ephemeral-storage') return undefined;
+  if (resource.startsWith('hugepages-')) return undefined;
+  const slash = resource.indexOf('/');
+  const prefix = resource.slice(0, Math.max(0, slash));
+  const name = resource.slice(slash + 1);
+  const qualified = slash > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix) && name.length <= 63 && QUALIFIED_NAME.test(name);
+  if (!qualified || prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io')) {
+    return `"${resource}" is not a resource a container can request (cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource such as example.com/gpu)`;
+  }
+  // value() rounds up, as upstream's Value(): the milli-units say whether the text was whole.
+  if (milliValue(String(text)) % 1000 !== 0) return `${resource}: an extended resource is requested in whole units, got "${String(text)}"`;
+  return undefined;
+}

@@ -219,6 +219,9 @@ export interface BuiltState {
 }
 
 /** Interns nodes and pods into tables and shared arrays, and commits bound pods as existing load. */
+/** The most pods a Node may allow (allocatable pods), the int32 the pod counts are kept in. */
+export const MAX_NODE_PODS = 2 ** 31 - 1;
+
 export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
   if (nodes.length === 0) throw new InputError('cluster', 'no nodes to schedule onto');
   const N = nodes.length;
@@ -380,7 +383,11 @@ export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
     const subject = `Node ${n.name}`;
     for (const [r, v] of Object.entries(n.allocatable)) {
       if (!Number.isFinite(v) || v < 0) throw new InputError(subject, `allocatable ${r} must be a non-negative number, got ${v}`);
-      if (r === 'pods') allocPods[i] = v;
+      if (r === 'pods') {
+        // Held as int32 with the pod counts (a node runs 110 by default, at most a few hundred): a larger value would wrap.
+        if (!Number.isInteger(v) || v > MAX_NODE_PODS) throw new InputError(subject, `allocatable pods must be a whole number up to ${MAX_NODE_PODS}, got ${v}`);
+        allocPods[i] = v;
+      }
       else alloc[resources.id(r) * N + i] = v;
     }
     unschedulable[i] = n.unschedulable ? 1 : 0;

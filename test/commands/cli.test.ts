@@ -5,8 +5,18 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schemaErrors } from '../../src/results/write.js';
+import { MAX_MESSAGE_CHARS, oneLine } from '../../src/cli.js';
 
 const kscale = (...args: string[]) => spawnSync(process.execPath, ['bin/kscale.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('error lines', () => {
+  it('escape control characters from the input and stop at MAX_MESSAGE_CHARS', () => {
+    expect(oneLine('Service a\nb/x: bad \u001b[31mred\t')).toBe('Service a\\nb/x: bad \\u001b[31mred\\t');
+    const long = oneLine(`name ${'x'.repeat(5_000_000)}`);
+    expect(long.length).toBeLessThan(MAX_MESSAGE_CHARS + 40);
+    expect(long).toMatch(/… \(4998005 more characters\)$/);
+  });
+});
 
 describe('kscale CLI', () => {
   it('bench --profile smoke writes a schema-valid results.json with provenance and a summary', () => {

@@ -163,6 +163,11 @@ describe('duplicates', () => {
     expect(msg).toBe('dup.yaml doc 2: Service default/foo: duplicate Service name in namespace default (first defined at dup.yaml doc 1)');
   });
 
+  it('rejects two Services on one cluster IP (each backend would pick a different winner), naming the first', () => {
+    const other = GOOD_SERVICE.replace('name: foo', 'name: bar');
+    expect(errorOf(`${GOOD_SERVICE}---\n${other}`, 'ip.yaml')).toBe('ip.yaml doc 2: Service default/bar: cluster IP 10.0.0.1 is already used by ip.yaml doc 1: Service default/foo');
+  });
+
   it('allows the same name in different namespaces', () => {
     const other = GOOD_SERVICE.replace('namespace: default', 'namespace: other').replace('10.0.0.1', '10.0.0.2');
     expect(parseManifests(`${GOOD_SERVICE}---\n${other}`, 'ok.yaml').services).toHaveLength(2);

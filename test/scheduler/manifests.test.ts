@@ -321,6 +321,9 @@ describe('kscale schedule --cluster (CLI, from dist)', () => {
   it.each([
     ['malformed YAML', () => ['--cluster', tmpFile('broken.yaml', 'apiVersion: v1\nkind: Node\nmetadata: {name: [n1\n')], /broken\.yaml.*invalid YAML|broken\.yaml.*cannot parse YAML/],
     ['a bad quantity', () => ['--cluster', tmpFile('q.yaml', node('n1', '4', '2Gx'))], /q\.yaml doc 1: Node n1: status\.allocatable: memory: quantity "2Gx": unknown suffix "Gx"/],
+    ['a node name with a newline and escape codes (it printed as a table row of its own)', () => ['--cluster', tmpFile('n.json', JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b\u001b[31m\nFAKE yes 999' }, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' } } }))], /n\.json doc 1: Node: metadata\.name "node-b\\u001b\[31m\\nFAKE yes 999" is not a DNS subdomain/],
+    ['a pod namespace that is not a DNS label', () => ['--cluster', tmpFile('ns.yaml', node('n1', '4', '8Gi') + pod('p', '1', '1Gi').replace('namespace: default', 'namespace: Bad_NS'))], /ns\.yaml doc 2: Pod: metadata\.namespace "Bad_NS" is not a DNS label/],
+    ['more pods allowed than an int32 holds (it wrapped to 110)', () => ['--cluster', tmpFile('p.yaml', node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "4294967406"'))], /Node n1: allocatable pods must be a whole number up to 2147483647, got 4294967406/],
     ['a pod bound to an unknown node', () => ['--cluster', tmpFile('u.yaml', node('n1', '4', '8Gi') + pod('p', '1', '1Gi', '  nodeName: ghost\n'))], /u\.yaml doc 2: Pod default\/p: spec\.nodeName: bound to node "ghost"/],
     ['a missing --pod file', () => ['--cluster', LIST, '--pod', '/nonexistent/pod.yaml', '--explain'], /\/nonexistent\/pod\.yaml: cannot read: no such file or directory/],
     ['--cluster with --nodes', () => ['--cluster', LIST, '--nodes', '10'], /--nodes: cannot be combined with --cluster/],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { milliValue, parseQuantity, resourceAmount, value } from '../../src/scheduler/quantity.js';
+import { containerResourceProblem, milliValue, parseQuantity, resourceAmount, value } from '../../src/scheduler/quantity.js';
 
 describe('resource quantities', () => {
   it('parses cpu to millicores, rounding up like MilliValue()', () => {
@@ -42,5 +42,22 @@ describe('resource quantities', () => {
     }
     expect(() => resourceAmount('memory', '-1Gi', 'Pod a')).toThrow(/negative/);
     expect(() => resourceAmount('cpu', '1x', 'Pod a')).toThrow(/Pod a: cpu: quantity "1x"/);
+  });
+});
+
+describe('what a container may request', () => {
+  it('takes the standard container resources and domain-prefixed extended ones', () => {
+    for (const r of ['cpu', 'memory', 'ephemeral-storage', 'hugepages-2Mi', 'nvidia.com/gpu', 'example.com/foo_bar.1']) expect(containerResourceProblem(r, '2'), r).toBeUndefined();
+  });
+  it('refuses what the API server refuses: wrong case, pods, no prefix, the kubernetes.io namespace, a bad name part', () => {
+    for (const r of ['CPU', 'Memory', 'pods', 'gpu', 'kubernetes.io/gpu', 'foo.kubernetes.io/x', 'Example.com/gpu', 'example.com/', 'example.com/-x']) {
+      expect(containerResourceProblem(r, '1'), r).toMatch(/is not a resource a container can request/);
+    }
+  });
+  it('wants extended resources in whole units (value() would round 0.5 up to 1)', () => {
+    expect(containerResourceProblem('nvidia.com/gpu', '0.5')).toMatch(/whole units, got "0.5"/);
+    expect(containerResourceProblem('nvidia.com/gpu', '500m')).toMatch(/whole units/);
+    expect(containerResourceProblem('nvidia.com/gpu', '1k')).toBeUndefined();
+    expect(containerResourceProblem('cpu', '500m')).toBeUndefined();
   });
 });

@@ -196,6 +196,9 @@ function backendIdOf(ctx: Ctx, ep: EndpointInfo, proto: number): number {
   return id;
 }
 
+/** Backends one frontend's slots can number: slot 0 is the master entry, slots 1…count its backends (u16). */
+export const MAX_BACKENDS_PER_FRONTEND = 0xffff;
+
 function addScope(
   ctx: Ctx,
   address: number,
@@ -210,6 +213,11 @@ function addScope(
   l4: number,
 ): void {
   const { services } = ctx.maps;
+  if (backends.length > MAX_BACKENDS_PER_FRONTEND) {
+    // The master entry's count and each slot's number are __u16 (lb4_key.backend_slot, lb4_service.count): past
+    // them the entries would wrap onto other slots' keys, a map no agent could write.
+    throw new InputError('ebpf maps', `${formatIPv4(address)}:${port} has ${backends.length} backends; a frontend holds at most ${MAX_BACKENDS_PER_FRONTEND} (backend_slot and count are __u16, as in Cilium's lb4_key)`);
+  }
   services.push(address, port, 0, proto, scope, affinity, backends.length, revNatIndex, flags, flags2);
   for (let i = 0; i < backends.length; i++) {
     const id = backendIdOf(ctx, backends[i] as EndpointInfo, l4);

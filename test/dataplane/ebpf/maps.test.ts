@@ -15,6 +15,7 @@ import {
   LB4_REVNAT_SIZE,
   LB4_SERVICE_SIZE,
   LB_LOOKUP_SCOPE_INT,
+  MAX_BACKENDS_PER_FRONTEND,
   renderEbpfMaps,
   SVC_FLAG,
   SVC_FLAG2,
@@ -132,6 +133,14 @@ describe('details', () => {
     expect(m.counts.serviceEntries).toBe(200 * 11);
     // kube-proxy's scale layout gives every Service the same endpoints (172.16.0.1… :8080): one backend each.
     expect(m.counts.backends).toBe(10);
+  });
+
+  it('refuses a frontend with more backends than its u16 slots can number, and takes the most it can', () => {
+    const ready = (model: ClusterModel): number => renderEbpfMaps(model, TEST_NODE).counts.serviceEntries;
+    const one = (endpoints: number): ClusterModel => generateCluster({ services: 1, endpointsPerService: endpoints, seed: 1, layout: 'kube-proxy-scale' });
+    // kube-proxy-scale: every endpoint ready, so the slots are the endpoints.
+    expect(ready(one(MAX_BACKENDS_PER_FRONTEND))).toBe(1 + MAX_BACKENDS_PER_FRONTEND);
+    expect(() => renderEbpfMaps(one(MAX_BACKENDS_PER_FRONTEND + 1), TEST_NODE)).toThrow(/has 65536 backends; a frontend holds at most 65535/);
   });
 });
 
