@@ -363,6 +363,16 @@ const SERVICE_TYPES: readonly ServiceType[] = ['ClusterIP', 'NodePort', 'LoadBal
 const POLICIES: readonly TrafficPolicy[] = ['Cluster', 'Local'];
 const FAMILIES: readonly IPFamily[] = ['IPv4', 'IPv6'];
 
+/** The ingress list, each ipMode one the API server allows (an unknown one silently dropped the IP). */
+function checkedIngress<T extends { ipMode?: string }>(ingress: T[], r: Reader): T[] {
+  ingress.forEach((ing, i) => {
+    if (ing.ipMode !== undefined && ing.ipMode !== 'VIP' && ing.ipMode !== 'Proxy') {
+      r.fail(`status.loadBalancer.ingress[${i}].ipMode`, `unknown value ${JSON.stringify(ing.ipMode)} (expected VIP, Proxy)`);
+    }
+  });
+  return ingress;
+}
+
 function normalizeService(raw: V1Service, source: string, r: Reader): Service {
   const meta = raw.metadata ?? {};
   const spec = raw.spec ?? {};
@@ -391,7 +401,7 @@ function normalizeService(raw: V1Service, source: string, r: Reader): Service {
     clusterIPs,
     ipFamilies,
     externalIPs: spec.externalIPs ?? [],
-    loadBalancerIngressIPs: (raw.status?.loadBalancer?.ingress ?? [])
+    loadBalancerIngressIPs: checkedIngress(raw.status?.loadBalancer?.ingress ?? [], r)
       // kube-proxy programs only VIP-mode ingress IPs; "Proxy" mode means the
       // load balancer forwards to node ports itself. Hostname-only entries have no IP.
       .filter((ing) => ing.ip !== undefined && ing.ip !== '' && (ing.ipMode === undefined || ing.ipMode === 'VIP'))

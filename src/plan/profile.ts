@@ -57,7 +57,7 @@ export function validateProfile(doc: unknown, file: string, fromSnapshot: Partia
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new InputError(file, 'expected a mapping of cluster profile fields');
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!(k in FIELDS) && k !== 'workload' && k !== 'snapshot') {
+    if (!Object.hasOwn(FIELDS, k) && k !== 'workload' && k !== 'snapshot') {
       throw new InputError(`${file}: ${k}`, `unknown field (known: ${[...PROFILE_FIELDS, 'workload', 'snapshot'].join(', ')})`);
     }
   }

@@ -309,7 +309,7 @@ function labelSelector(s: V1LabelSelector | undefined, path: string, r: Reader):
   return {
     matchLabels: { ...(s.matchLabels ?? {}) },
     matchExpressions: (s.matchExpressions ?? []).map((e, i): LabelSelectorRequirement => ({
-      key: e.key, operator: oneOf(e.operator, SELECTOR_OPERATORS, 'In', `${path}.matchExpressions[${i}].operator`, r), values: e.values ?? [],
+      key: e.key, operator: requiredOneOf(e.operator, SELECTOR_OPERATORS, `${path}.matchExpressions[${i}].operator`, r), values: e.values ?? [],
     })),
   };
 }
@@ -329,7 +329,7 @@ function withLabelKeys(s: LabelSelector | null, labels: Record<string, string>, 
 
 function nodeSelectorTerm(t: V1NodeSelectorTerm, path: string, r: Reader): NodeSelectorTerm {
   const reqs = (list: V1NodeSelectorRequirement[] | undefined, key: string): NodeSelectorRequirement[] => (list ?? []).map((e, i) => ({
-    key: e.key, operator: oneOf(e.operator, NODE_SELECTOR_OPERATORS, 'In', `${path}.${key}[${i}].operator`, r), values: e.values ?? [],
+    key: e.key, operator: requiredOneOf(e.operator, NODE_SELECTOR_OPERATORS, `${path}.${key}[${i}].operator`, r), values: e.values ?? [],
   }));
   return { matchExpressions: reqs(t.matchExpressions, 'matchExpressions'), matchFields: reqs(t.matchFields, 'matchFields') };
 }
@@ -388,6 +388,12 @@ function effectiveContainerRequests(c: V1Container): Quantities {
 }
 
 /** Every quantity parses; with `requested`, every name is one a container may request (containerResourceProblem). */
+/** A field the API server requires (no default): absent or "" is an error, not the first allowed value. */
+function requiredOneOf<T extends string>(value: string | undefined, allowed: readonly T[], path: string, r: Reader): T {
+  if (value === undefined || value === '') return r.fail(path, `is required (one of ${allowed.join(', ')})`);
+  return oneOf(value, allowed, allowed[0] as T, path, r);
+}
+
 function checkQuantities(q: Quantities | undefined, subject: string, requested = false): void {
   for (const [res, text] of Object.entries(q ?? {})) {
     resourceAmount(res, text, subject);
@@ -472,7 +478,7 @@ function normalizeNode(raw: V1Node, subject: string, r: Reader): SchedNode {
   const allocatable: Record<string, number> = {};
   for (const [res, text] of Object.entries(quantitiesIn)) allocatable[res] = resourceAmount(res, text, `${subject}: status.${source}`);
   const taints: Taint[] = (raw.spec?.taints ?? []).map((t, i) => ({
-    key: t.key, value: t.value ?? '', effect: oneOf(t.effect, TAINT_EFFECTS, 'NoSchedule', `spec.taints[${i}].effect`, r),
+    key: t.key, value: t.value ?? '', effect: requiredOneOf(t.effect, TAINT_EFFECTS, `spec.taints[${i}].effect`, r),
   }));
   return {
     name,
@@ -501,6 +507,8 @@ interface PodEntry {
 
 interface Collected {
   nodes: SchedNode[];
+  /** Where each of nodes came from (file, document), for a duplicate's message. */
+  nodeSubjects: string[];
   pods: PodEntry[];
   /** Services' spec.selector by namespace. */
   services: Map<string, Record<string, string>[]>;
@@ -543,6 +551,7 @@ function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject,
     const subject = `${where}: Node ${r.str(field(meta, 'name'), 'metadata.name') ?? '?'}`;
     const named = r.named(subject);
     out.nodes.push(normalizeNode(readNode(o, named), subject, named));
+    out.nodeSubjects.push(subject);
     return;
   }
   if (kind === 'Pod' && group === '') {
@@ -626,11 +635,13 @@ function defaultSpreadSelector(e: PodEntry, c: Collected): { selector: LabelSele
 }
 
 function finish(c: Collected): ManifestCluster {
-  const nodeNames = new Set<string>();
-  for (const n of c.nodes) {
-    if (nodeNames.has(n.name)) throw new InputError(`Node ${n.name}`, 'duplicate node name');
-    nodeNames.add(n.name);
-  }
+  const nodeNames = new Map<string, string>();
+  c.nodes.forEach((n, i) => {
+    const subject = c.nodeSubjects[i] ?? `Node ${n.name}`;
+    const first = nodeNames.get(n.name);
+    if (first !== undefined) throw new InputError(subject, `duplicate node name (first defined at ${first})`);
+    nodeNames.set(n.name, subject);
+  });
   const counts: ClusterCounts = { nodes: c.nodes.length, boundPods: 0, pendingPods: 0, terminalPods: 0, otherSchedulerPods: 0, gatedPods: 0, spreadSelectorFromLabels: 0 };
   const seen = new Set<string>();
   const bound: SchedPod[] = [];
@@ -672,7 +683,7 @@ function finish(c: Collected): ManifestCluster {
 }
 
 function newCollected(): Collected {
-  return { nodes: [], pods: [], services: new Map(), controllers: new Map(), ignored: new Map() };
+  return { nodes: [], nodeSubjects: [], pods: [], services: new Map(), controllers: new Map(), ignored: new Map() };
 }
 
 // ---------------------------------------------------------------------------

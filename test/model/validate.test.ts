@@ -62,6 +62,11 @@ describe('Service validation names the object and the reason', () => {
       'status.loadBalancer.ingress ip "999.1.1.1" is not a valid IP address',
     ],
     [
+      'unknown LB ingress ipMode (it dropped the IP without a word)',
+      service('  type: LoadBalancer\n  clusterIP: 10.0.0.1\n  ports: [{port: 80, nodePort: 30000}]', 'status: {loadBalancer: {ingress: [{ip: 1.2.3.4, ipMode: Bogus}]}}'),
+      'status.loadBalancer.ingress[0].ipMode: unknown value "Bogus" (expected VIP, Proxy)',
+    ],
+    [
       'invalid source range',
       service('  type: LoadBalancer\n  clusterIP: 10.0.0.1\n  loadBalancerSourceRanges: [10.0.0.0/40]\n  ports: [{port: 80}]'),
       'loadBalancerSourceRanges entry "10.0.0.0/40" is not a valid CIDR',

@@ -24,6 +24,9 @@ describe('cluster profile validation', () => {
     [{ ...PROFILE, services: '2000' }, /p\.yaml: services: expected a number .* got "2000"/],
     [{ ...PROFILE, endpointsPerService: 0 }, /endpointsPerService: must be > 0/],
     [{ ...PROFILE, serviceChurn: 3 }, /p\.yaml: serviceChurn: unknown field/],
+    // Names every object has through its prototype are unknown fields too.
+    [{ ...PROFILE, constructor: 1 }, /p\.yaml: constructor: unknown field/],
+    [JSON.parse(`{"__proto__": 1, "nodes": 10}`) as object, /p\.yaml: __proto__: unknown field/],
     [(({ podBurst: _p, ...rest }) => rest)(PROFILE), /p\.yaml: podBurst: is required/],
     [[1, 2], /p\.yaml: expected a mapping/],
   ])('rejects %j naming the field and the reason', (doc, re) => {

@@ -226,6 +226,10 @@ spec: {containers: [{name: c, image: i}]}
     ['an In selector without values', pod('p', '1', '1Gi', '  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: z, operator: In}]}]}}}\n'),
       /bad\.yaml doc 1: Pod default\/p: operator In on "z" needs at least one value/],
     ['a duplicate pod', node('n1', '1', '1Gi') + pod('p', '1', '1Gi') + pod('p', '1', '1Gi'), /bad\.yaml doc 3: Pod default\/p: duplicate pod/],
+    ['a duplicate node, naming both places', node('n1', '1', '1Gi') + node('n1', '2', '1Gi'), /^bad\.yaml doc 2: Node n1: duplicate node name \(first defined at bad\.yaml doc 1: Node n1\)$/],
+    ['an empty taint effect (required: it is not NoSchedule)', node('n1', '1', '1Gi', 'spec: {taints: [{key: k, effect: ""}]}\n'), /Node n1: spec\.taints\[0\]\.effect: is required \(one of NoSchedule, PreferNoSchedule, NoExecute\)/],
+    ['an empty selector operator (required: it is not In)', pod('p', '1', '1Gi', '  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: z, operator: "", values: [a]}]}]}}}\n'),
+      /matchExpressions\[0\]\.operator: is required \(one of In, NotIn, Exists, DoesNotExist, Gt, Lt\)/],
   ])('rejects %s with the file, object and field named', (_what, text, message) => {
     expect(inputError(() => parseClusterManifests(text, 'bad.yaml')).message).toMatch(message);
   });
