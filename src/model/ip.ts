@@ -214,3 +214,40 @@ export function cidrContainsText(c: CIDRv4, ip: string): boolean {
   const v = parseIPv4Sloppy(ip);
   return v !== undefined && cidrContains(c, v);
 }
+
+/**
+ * Why an address may not be an endpoint or external IP, as the API server's
+ * ValidateNonSpecialIP says (unspecified, loopback, link-local unicast,
+ * link-local multicast), or undefined when it may. Only valid IPs are judged.
+ */
+export function specialIPReason(s: string): string | undefined {
+  const v4 = parseIPv4(s);
+  if (v4 !== undefined) {
+    if (v4 === 0) return 'may not be unspecified (0.0.0.0)';
+    if (v4 >>> 24 === 127) return 'may not be in the loopback range (127.0.0.0/8)';
+    if (v4 >>> 16 === 0xa9fe) return 'may not be in the link-local range (169.254.0.0/16)';
+    if (v4 >>> 8 === 0xe00000) return 'may not be in the link-local multicast range (224.0.0.0/24)';
+    return undefined;
+  }
+  if (!isIPv6(s)) return undefined;
+  const groups = ipv6Groups(s);
+  if (groups.every((g) => g === 0)) return 'may not be unspecified (::)';
+  if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) return 'may not be in the loopback range (::1/128)';
+  const first = groups[0] as number;
+  if ((first & 0xffc0) === 0xfe80) return 'may not be in the link-local range (fe80::/10)';
+  if ((first & 0xff0f) === 0xff02) return 'may not be in the link-local multicast range (ff02::/16)';
+  return undefined;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (an embedded IPv4 tail counts as two). */
+function ipv6Groups(s: string): number[] {
+  const lastColon = s.lastIndexOf(':');
+  const tail = s.slice(lastColon + 1);
+  const v4 = tail.includes('.') ? parseIPv4(tail) : undefined;
+  const head = v4 === undefined ? s : `${s.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  const [left = '', right] = head.split('::');
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
+  const l = parse(left);
+  const r = right === undefined ? [] : parse(right);
+  return right === undefined ? l : [...l, ...Array<number>(8 - l.length - r.length).fill(0), ...r];
+}

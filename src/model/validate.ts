@@ -12,7 +12,7 @@
 // iptables-restore or nft script.
 
 import { InputError } from '../errors.js';
-import { cidrFamilyOf, ipFamilyOf, isIPv4, isIPv6 } from './ip.js';
+import { cidrFamilyOf, ipFamilyOf, isIPv4, isIPv6, specialIPReason } from './ip.js';
 import type { ClusterModel, EndpointSlice, Service } from './types.js';
 
 export interface Problem {
@@ -94,6 +94,9 @@ function validateService(svc: Service, range: NodePortRange, report: (r: string)
       report(`type ${svc.type} needs a clusterIP (set spec.clusterIP, or "None" for a headless Service)`);
     } else if (!headless && ipFamilyOf(svc.clusterIP) === undefined) {
       report(`clusterIP ${q(svc.clusterIP)} is not a valid IP address`);
+    } else if (!headless && specialIPReason(svc.clusterIP) !== undefined) {
+      // No service CIDR holds these: the allocator could never have handed one out.
+      report(`clusterIP ${q(svc.clusterIP)} ${specialIPReason(svc.clusterIP) ?? ''}`);
     }
     if (headless && svc.type !== 'ClusterIP') {
       report(`a headless Service (clusterIP "None") must be type ClusterIP, not ${svc.type}`);
@@ -103,6 +106,7 @@ function validateService(svc: Service, range: NodePortRange, report: (r: string)
 
   for (const ip of svc.externalIPs) {
     if (ipFamilyOf(ip) === undefined) report(`externalIPs entry ${q(ip)} is not a valid IP address`);
+    else if (specialIPReason(ip) !== undefined) report(`externalIPs entry ${q(ip)} ${specialIPReason(ip) ?? ''}`);
   }
   for (const ip of svc.loadBalancerIngressIPs) {
     if (ipFamilyOf(ip) === undefined) report(`status.loadBalancer.ingress ip ${q(ip)} is not a valid IP address`);
@@ -210,9 +214,13 @@ function validateSlice(slice: EndpointSlice, checks: NameChecks, report: (r: str
   if (!isDNSLabel(slice.serviceName)) {
     report(`label kubernetes.io/service-name ${q(slice.serviceName)} is not a valid Service name`);
   }
+  const portNames = new Set<string>();
   slice.ports.forEach((p, i) => {
     const at = `port ${p.name ? q(p.name) : `#${i + 1}`}`;
     if (p.name !== '' && !isDNSLabel(p.name)) report(`port name ${q(p.name)} is not a DNS-1123 label`);
+    // kube-proxy matches a Service port to a slice port by name: two of one name would each claim it.
+    if (portNames.has(p.name)) report(`port name ${q(p.name)} is used twice`);
+    portNames.add(p.name);
     if (!isPort(p.port)) report(`${at}: port ${p.port} is out of range 1..65535`);
   });
   const valid = slice.addressType === 'IPv4' ? isIPv4 : slice.addressType === 'IPv6' ? isIPv6 : isDNSSubdomain;
@@ -220,6 +228,7 @@ function validateSlice(slice: EndpointSlice, checks: NameChecks, report: (r: str
     if (ep.addresses.length === 0) report(`endpoints[${i}] has no addresses`);
     for (const a of ep.addresses) {
       if (!valid(a)) report(`endpoints[${i}] address ${q(a)} is not a valid ${slice.addressType} address`);
+      else if (slice.addressType !== 'FQDN' && specialIPReason(a) !== undefined) report(`endpoints[${i}] address ${q(a)} ${specialIPReason(a) ?? ''}`);
     }
     if (ep.nodeName !== '' && !checks.node(ep.nodeName)) {
       report(`endpoints[${i}] nodeName ${q(ep.nodeName)} is not a valid node name`);

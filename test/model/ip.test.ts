@@ -10,6 +10,7 @@ import {
   parseCIDRv4,
   parseIPv4,
   prefixMask,
+  specialIPReason,
 } from '../../src/model/ip.js';
 
 describe('IPv4 helpers', () => {
@@ -63,5 +64,17 @@ describe('IPv4 helpers', () => {
     expect(cidrFamilyOf('fd00::/64')).toBe('IPv6');
     expect(cidrFamilyOf('fd00::/129')).toBeUndefined();
     expect(cidrFamilyOf('10.0.0.0/8')).toBe('IPv4');
+  });
+});
+
+describe('special addresses (the API server refuses them for endpoints and external IPs)', () => {
+  it.each([
+    ['0.0.0.0', /unspecified/], ['127.0.0.1', /loopback/], ['127.255.0.9', /loopback/], ['169.254.1.1', /link-local range/], ['224.0.0.251', /link-local multicast/],
+    ['::', /unspecified/], ['::1', /loopback/], ['fe80::1', /link-local range/], ['febf:ffff::1', /link-local range/], ['ff02::1', /link-local multicast/],
+  ])('%s', (ip, why) => {
+    expect(specialIPReason(ip)).toMatch(why);
+  });
+  it.each(['10.0.0.1', '128.0.0.1', '169.253.255.255', '224.0.1.1', '198.18.0.1', '2001:db8::1', 'fec0::1', 'ff05::1', '::2', '::ffff:10.0.0.1'])('%s is an ordinary address', (ip) => {
+    expect(specialIPReason(ip)).toBeUndefined();
   });
 });

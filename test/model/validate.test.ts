@@ -56,6 +56,8 @@ describe('Service validation names the object and the reason', () => {
     ['invalid clusterIP', service('  clusterIP: 10.0.0.300\n  ports: [{port: 80}]'), 'clusterIP "10.0.0.300" is not a valid IP address'],
     ['missing clusterIP', service('  ports: [{port: 80}]'), 'type ClusterIP needs a clusterIP'],
     ['invalid externalIP', service('  clusterIP: 10.0.0.1\n  externalIPs: [1.2.3]\n  ports: [{port: 80}]'), 'externalIPs entry "1.2.3" is not a valid IP address'],
+    ['a loopback externalIP', service('  clusterIP: 10.0.0.1\n  externalIPs: [127.0.0.1]\n  ports: [{port: 80}]'), 'externalIPs entry "127.0.0.1" may not be in the loopback range (127.0.0.0/8)'],
+    ['an unspecified clusterIP', service('  clusterIP: 0.0.0.0\n  ports: [{port: 80}]'), 'clusterIP "0.0.0.0" may not be unspecified (0.0.0.0)'],
     [
       'invalid LB ingress IP',
       service('  type: LoadBalancer\n  clusterIP: 10.0.0.1\n  ports: [{port: 80, nodePort: 30000}]', 'status: {loadBalancer: {ingress: [{ip: 999.1.1.1}]}}'),
@@ -127,6 +129,12 @@ describe('EndpointSlice validation', () => {
   it('rejects invalid addresses in IPv4 slices, naming the slice', () => {
     const msg = errorOf(`${GOOD_SERVICE}---\n${slice('addressType: IPv4\nendpoints: [{addresses: [10.0.0.256]}]')}`, 'eps.yaml');
     expect(msg).toBe('eps.yaml doc 2: EndpointSlice default/foo-1: endpoints[0] address "10.0.0.256" is not a valid IPv4 address');
+  });
+
+  it('rejects the addresses the API server calls special (loopback, link-local, unspecified) and a port name used twice', () => {
+    expect(errorOf(`${GOOD_SERVICE}---\n${slice('addressType: IPv4\nendpoints: [{addresses: [127.0.0.1]}]')}`)).toContain('endpoints[0] address "127.0.0.1" may not be in the loopback range (127.0.0.0/8)');
+    expect(errorOf(`${GOOD_SERVICE}---\n${slice('addressType: IPv6\nendpoints: [{addresses: ["fe80::1"]}]')}`)).toContain('endpoints[0] address "fe80::1" may not be in the link-local range (fe80::/10)');
+    expect(errorOf(`${GOOD_SERVICE}---\n${slice('addressType: IPv4\nports: [{name: http, port: 80}, {name: http, port: 81}]\nendpoints: [{addresses: [10.1.0.1]}]')}`)).toContain('port name "http" is used twice');
   });
 
   it('rejects IPv4 addresses in IPv6 slices and accepts IPv6 ones', () => {
