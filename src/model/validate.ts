@@ -182,6 +182,9 @@ function validateServicePorts(svc: Service, range: NodePortRange, report: (r: st
     } else if (!isPortName(p.targetPort)) {
       report(`${at}: targetPort ${q(p.targetPort)} is neither a port number nor a valid port name`);
     }
+    // The API server allocates a NodePort Service's node ports (a LoadBalancer may opt out): one read back
+    // from a cluster has them; without one, every backend would render it as a plain ClusterIP.
+    if (p.nodePort === 0 && svc.type === 'NodePort') report(`${at}: type NodePort needs a nodePort (the API server allocates one; give it)`);
     if (p.nodePort !== 0) {
       if (svc.type !== 'NodePort' && svc.type !== 'LoadBalancer') {
         report(`${at}: nodePort ${p.nodePort} is set but type ${svc.type} has no node ports`);

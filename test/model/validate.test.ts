@@ -57,6 +57,7 @@ describe('Service validation names the object and the reason', () => {
     ['missing clusterIP', service('  ports: [{port: 80}]'), 'type ClusterIP needs a clusterIP'],
     ['invalid externalIP', service('  clusterIP: 10.0.0.1\n  externalIPs: [1.2.3]\n  ports: [{port: 80}]'), 'externalIPs entry "1.2.3" is not a valid IP address'],
     ['a loopback externalIP', service('  clusterIP: 10.0.0.1\n  externalIPs: [127.0.0.1]\n  ports: [{port: 80}]'), 'externalIPs entry "127.0.0.1" may not be in the loopback range (127.0.0.0/8)'],
+    ['a NodePort port without its nodePort', service('  type: NodePort\n  clusterIP: 10.0.0.1\n  ports: [{port: 80}]'), 'port #1: type NodePort needs a nodePort (the API server allocates one; give it)'],
     ['an unspecified clusterIP', service('  clusterIP: 0.0.0.0\n  ports: [{port: 80}]'), 'clusterIP "0.0.0.0" may not be unspecified (0.0.0.0)'],
     [
       'invalid LB ingress IP',
