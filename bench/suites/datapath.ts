@@ -341,6 +341,15 @@ async function crossCheck(o: DatapathSweepOptions): Promise<void> {
 }
 
 /**
+ * The error one size's drift-corrected cost carries beyond its rounds' spread
+ * (one standard deviation, as a share). Measured on the 2-vCPU VM: one point's
+ * baselineRatio across three runs spread a median 1.6-2.0%, at worst 5.7%
+ * (max - min, so about 1.7 standard deviations), and fresh loads of the same
+ * iptables-legacy rules, interleaved, differed by up to 5.6%.
+ */
+export const SIZE_SD = 0.025;
+
+/**
  * cost = a + b·Services for one backend, position and protocol; a and b in ns.
  *
  * With paired baseline rounds (the sweep's default), the fit goes through
@@ -359,15 +368,6 @@ async function crossCheck(o: DatapathSweepOptions): Promise<void> {
  * Without baselines: Theil–Sen through the raw medians, with the t interval
  * over them (none with two sizes, so no O(1) call).
  */
-/**
- * The error one size's drift-corrected cost carries beyond its rounds' spread
- * (one standard deviation, as a share). Measured on the 2-vCPU VM: one point's
- * baselineRatio across three runs spread a median 1.6-2.0%, at worst 5.7%
- * (max - min, so about 1.7 standard deviations), and fresh loads of the same
- * iptables-legacy rules, interleaved, differed by up to 5.6%.
- */
-export const SIZE_SD = 0.025;
-
 export function costFit(backend: string, position: string, proto: string, endpoints: number, pts: readonly Point[], seed = 1): Measurement {
   const params = { backend, position, proto, endpoints };
   const base = { suite: DATAPATH_SUITE, name: 'cost-fit', unit: 'ns', params };

@@ -36,13 +36,13 @@ function fileList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
+/** Flags of a scheduling run that --explain has no use for. */
+const EXPLAIN_IGNORES = ['workers', 'percentage-of-nodes-to-score', 'engine', 'batch', 'seed'] as const;
+
 /**
  * --cluster and the synthetic flags exclude each other; --pod goes with
  * exactly one of --explain and --capacity, and either needs --cluster.
  */
-/** Flags of a scheduling run that --explain has no use for. */
-const EXPLAIN_IGNORES = ['workers', 'percentage-of-nodes-to-score', 'engine', 'batch', 'seed'] as const;
-
 function checkClusterFlags(values: Values, cluster: string[]): void {
   const synthetic = SYNTHETIC_FLAGS.filter((k) => values[k] !== undefined);
   if (cluster.length > 0 && synthetic.length > 0) {

@@ -94,9 +94,10 @@ function validateService(svc: Service, range: NodePortRange, report: (r: string)
       report(`type ${svc.type} needs a clusterIP (set spec.clusterIP, or "None" for a headless Service)`);
     } else if (!headless && ipFamilyOf(svc.clusterIP) === undefined) {
       report(`clusterIP ${q(svc.clusterIP)} is not a valid IP address`);
-    } else if (!headless && specialIPReason(svc.clusterIP) !== undefined) {
+    } else if (!headless) {
       // No service CIDR holds these: the allocator could never have handed one out.
-      report(`clusterIP ${q(svc.clusterIP)} ${specialIPReason(svc.clusterIP) ?? ''}`);
+      const special = specialIPReason(svc.clusterIP);
+      if (special !== undefined) report(`clusterIP ${q(svc.clusterIP)} ${special}`);
     }
     if (headless && svc.type !== 'ClusterIP') {
       report(`a headless Service (clusterIP "None") must be type ClusterIP, not ${svc.type}`);
@@ -105,8 +106,9 @@ function validateService(svc: Service, range: NodePortRange, report: (r: string)
   }
 
   for (const ip of svc.externalIPs) {
+    const special = specialIPReason(ip);
     if (ipFamilyOf(ip) === undefined) report(`externalIPs entry ${q(ip)} is not a valid IP address`);
-    else if (specialIPReason(ip) !== undefined) report(`externalIPs entry ${q(ip)} ${specialIPReason(ip) ?? ''}`);
+    else if (special !== undefined) report(`externalIPs entry ${q(ip)} ${special}`);
   }
   for (const ip of svc.loadBalancerIngressIPs) {
     if (ipFamilyOf(ip) === undefined) report(`status.loadBalancer.ingress ip ${q(ip)} is not a valid IP address`);
@@ -230,8 +232,12 @@ function validateSlice(slice: EndpointSlice, checks: NameChecks, report: (r: str
   slice.endpoints.forEach((ep, i) => {
     if (ep.addresses.length === 0) report(`endpoints[${i}] has no addresses`);
     for (const a of ep.addresses) {
-      if (!valid(a)) report(`endpoints[${i}] address ${q(a)} is not a valid ${slice.addressType} address`);
-      else if (slice.addressType !== 'FQDN' && specialIPReason(a) !== undefined) report(`endpoints[${i}] address ${q(a)} ${specialIPReason(a) ?? ''}`);
+      if (!valid(a)) {
+        report(`endpoints[${i}] address ${q(a)} is not a valid ${slice.addressType} address`);
+        continue;
+      }
+      const special = slice.addressType === 'FQDN' ? undefined : specialIPReason(a);
+      if (special !== undefined) report(`endpoints[${i}] address ${q(a)} ${special}`);
     }
     if (ep.nodeName !== '' && !checks.node(ep.nodeName)) {
       report(`endpoints[${i}] nodeName ${q(ep.nodeName)} is not a valid node name`);

@@ -387,13 +387,13 @@ function effectiveContainerRequests(c: V1Container): Quantities {
   return { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) };
 }
 
-/** Every quantity parses; with `requested`, every name is one a container may request (containerResourceProblem). */
 /** A field the API server requires (no default): absent or "" is an error, not the first allowed value. */
 function requiredOneOf<T extends string>(value: string | undefined, allowed: readonly T[], path: string, r: Reader): T {
   if (value === undefined || value === '') return r.fail(path, `is required (one of ${allowed.join(', ')})`);
   return oneOf(value, allowed, allowed[0] as T, path, r);
 }
 
+/** Every quantity parses; with `requested`, every name is one a container may request (containerResourceProblem). */
 function checkQuantities(q: Quantities | undefined, subject: string, requested = false): void {
   for (const [res, text] of Object.entries(q ?? {})) {
     resourceAmount(res, text, subject);
@@ -534,11 +534,14 @@ function readNamed(o: Obj, r: Reader): { name: string; namespace: string } {
  * into any message or table: a name with a newline or escape codes would
  * otherwise print as rows of its own. The value is shown escaped and cut short.
  */
-function checkName(where: string, kind: string, path: string, value: string | undefined, valid: (s: string) => boolean, what: string): void {
+function checkName(where: string, kind: string, path: string, value: string | undefined, valid: (s: string) => boolean, rule: string): void {
   if (value === undefined || valid(value)) return;
   const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  throw new InputError(`${where}: ${kind}`, `${path} ${shown} is not ${what} (lowercase letters, digits and '-'${what === 'a DNS subdomain' ? ", '.'" : ''}; at most ${what === 'a DNS subdomain' ? 253 : 63} characters)`);
+  throw new InputError(`${where}: ${kind}`, `${path} ${shown} is not ${rule}`);
 }
+
+const SUBDOMAIN_RULE = "a DNS subdomain (lowercase letters, digits and '-', '.'; at most 253 characters)";
+const LABEL_RULE = "a DNS label (lowercase letters, digits and '-'; at most 63 characters)";
 
 function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject, out: Collected): void {
   const version = (want: string): void => {
@@ -547,7 +550,7 @@ function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject,
   if (kind === 'Node' && group === '') {
     version('v1');
     const meta = r.obj(field(o, 'metadata'), 'metadata');
-    checkName(where, 'Node', 'metadata.name', r.str(field(meta, 'name'), 'metadata.name'), isDNSSubdomain, 'a DNS subdomain');
+    checkName(where, 'Node', 'metadata.name', r.str(field(meta, 'name'), 'metadata.name'), isDNSSubdomain, SUBDOMAIN_RULE);
     const subject = `${where}: Node ${r.str(field(meta, 'name'), 'metadata.name') ?? '?'}`;
     const named = r.named(subject);
     out.nodes.push(normalizeNode(readNode(o, named), subject, named));
@@ -557,8 +560,8 @@ function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject,
   if (kind === 'Pod' && group === '') {
     version('v1');
     const meta = r.obj(field(o, 'metadata'), 'metadata');
-    checkName(where, 'Pod', 'metadata.namespace', r.str(field(meta, 'namespace'), 'metadata.namespace'), isDNSLabel, 'a DNS label');
-    checkName(where, 'Pod', 'metadata.name', r.str(field(meta, 'name'), 'metadata.name'), isDNSSubdomain, 'a DNS subdomain');
+    checkName(where, 'Pod', 'metadata.namespace', r.str(field(meta, 'namespace'), 'metadata.namespace'), isDNSLabel, LABEL_RULE);
+    checkName(where, 'Pod', 'metadata.name', r.str(field(meta, 'name'), 'metadata.name'), isDNSSubdomain, SUBDOMAIN_RULE);
     const subject = `${where}: Pod ${r.str(field(meta, 'namespace'), 'metadata.namespace') ?? 'default'}/${r.str(field(meta, 'name'), 'metadata.name') ?? '?'}`;
     const named = r.named(subject);
     const raw = readPod(o, named);

@@ -12,6 +12,7 @@
 //                  | ("e" | "E") <signed integer>          (decimal exponent)
 // "E" alone is exa; "e" alone is not a suffix.
 import { InputError } from '../errors.js';
+import { isDNSSubdomain } from '../model/validate.js';
 
 export interface Quantity {
   /** value = num / den exactly; den > 0. */
@@ -100,8 +101,7 @@ export function resourceAmount(resource: string, raw: string | number, subject: 
   return v;
 }
 
-/** Qualified-name parts, as the API server checks an extended resource's name (prefix/name). */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The name part of a qualified name (prefix/name), as the API server checks an extended resource's name. */
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /**
@@ -117,7 +117,7 @@ export function containerResourceProblem(resource: string, text: string | number
   const slash = resource.indexOf('/');
   const prefix = resource.slice(0, Math.max(0, slash));
   const name = resource.slice(slash + 1);
-  const qualified = slash > 0 && prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix) && name.length <= 63 && QUALIFIED_NAME.test(name);
+  const qualified = slash > 0 && isDNSSubdomain(prefix) && name.length <= 63 && QUALIFIED_NAME.test(name);
   if (!qualified || prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io')) {
     return `"${resource}" is not a resource a container can request (cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource such as example.com/gpu)`;
   }
