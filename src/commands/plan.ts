@@ -3,7 +3,8 @@
 import { dirname, resolve } from 'node:path';
 import { EXIT, InputError } from '../errors.js';
 import { loadRun } from '../report/load.js';
-import { readProfileDocument, snapshotOf, validateProfile } from '../plan/profile.js';
+import { readSingleDocument } from '../model/manifests.js';
+import { snapshotOf, validateProfile } from '../plan/profile.js';
 import { planCluster } from '../plan/project.js';
 import { formatPlan } from '../plan/format.js';
 import { snapshotCounts } from '../snapshot/summary.js';
@@ -17,7 +18,8 @@ export const planCommand: Command = {
   async run(values) {
     const file = str(values['cluster-profile']);
     if (!file) throw new InputError('--cluster-profile', 'is required (a YAML file with nodes, pods, services, endpointsPerService, serviceChurnPerSecond, newConnectionsPerSecondPerNode, podBurst)');
-    const doc = readProfileDocument(file);
+    // Read as manifests are (encoding, merge keys, duplicate keys, nesting): one reader for every input file.
+    const doc = await readSingleDocument(file);
     // A snapshot named in the file is relative to the file; one on the command line to the working directory.
     const inFile = snapshotOf(doc, file);
     const snapshot = str(values.snapshot) ? resolve(str(values.snapshot) ?? '') : inFile ? resolve(dirname(file), inFile) : undefined;

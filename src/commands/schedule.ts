@@ -52,6 +52,8 @@ function checkClusterFlags(values: Values, cluster: string[]): void {
   const capacity = values.capacity === true;
   const pod = str(values.pod);
   if (explain && capacity) throw new InputError('--capacity', 'cannot be combined with --explain (one question about the pod at a time)');
+  // Standard input can be read once: --cluster would take it all and the pod file would read as empty.
+  if (pod === '-' && cluster.includes('-')) throw new InputError('--pod', '"-" (standard input) is already read by --cluster -; give one of them as a file');
   const mode = capacity ? '--capacity' : '--explain';
   if ((explain || capacity) !== (pod !== undefined)) throw new InputError(explain || capacity ? mode : '--pod', `give --pod FILE and ${mode} together`);
   if ((explain || capacity) && cluster.length === 0) throw new InputError(mode, `needs --cluster FILE… (the cluster to ${capacity ? 'fill with copies of' : 'explain'} the pod against)`);

@@ -7,7 +7,8 @@
 // (discovery.k8s.io/v1) are kept; every other object is counted in `ignored`.
 //
 // Three stages, each small:
-//   1. decode: text → plain JS documents (parser errors → InputError with line);
+//   1. decode: bytes → text → plain JS documents (decode.ts; parser errors →
+//              InputError with line);
 //   2. read:   unknown → V1Service / V1EndpointSlice, checking every field's JSON
 //              type, since a manifest is untrusted input, not a typed object;
 //   3. normalise: apply the API server's defaults → model types (types.ts),
@@ -25,8 +26,8 @@ import type {
   V1Service,
   V1ServicePort,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { InputError } from '../errors.js';
+import { decodeBytes, decodeDocuments } from './decode.js';
 import { ipFamilyOf } from './ip.js';
 import type {
   ClusterModel,
@@ -66,108 +67,6 @@ const MAX_LIST_DEPTH = 4;
 
 export type Obj = { readonly [key: string]: unknown };
 
-interface Doc {
-  value: unknown;
-  /** "services.yaml doc 3" */
-  where: string;
-}
-
-// ---------------------------------------------------------------------------
-// Stage 1: decode
-
-function firstLine(s: string): string {
-  const nl = s.indexOf('\n');
-  return (nl < 0 ? s : s.slice(0, nl)).trim();
-}
-
-/** The YAML parser's message without its own " at line L, column C:" tail; the subject carries the position. */
-function yamlReason(s: string): string {
-  return firstLine(s).replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function lineOfOffset(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
-
-/** JSON first when it looks like JSON: JSON.parse is far faster than a YAML parser on big kubectl dumps. */
-function tryJSON(text: string, fileName: string): Doc[] | undefined {
-  const start = text.search(/\S/);
-  if (start < 0 || (text[start] !== '{' && text[start] !== '[')) return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value)
-      ? value.map((v, i) => ({ value: v, where: `${fileName} doc ${i + 1}` }))
-      : [{ value, where: `${fileName} doc 1` }];
-  } catch {
-    // Flow-style YAML also starts with "{"; let the YAML parser decide and report.
-    return undefined;
-  }
-}
-
-function decodeYAML(text: string, fileName: string): Doc[] {
-  let docs;
-  try {
-    // logLevel 'error': the library would otherwise print warnings (collection keys…) to stderr.
-    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
-  } catch (e) {
-    throw new InputError(fileName, `cannot parse YAML: ${yamlReason(errorMessage(e))}`);
-  }
-  // parseAllDocuments returns an EmptyStream for input without documents.
-  const list = Array.isArray(docs) ? docs : [];
-  const out: Doc[] = [];
-  list.forEach((doc, i) => {
-    const where = `${fileName} doc ${i + 1}`;
-    const err = doc.errors[0];
-    if (err) {
-      const pos = err.linePos?.[0];
-      const at = pos ? `${fileName} line ${pos.line}, column ${pos.col}` : where;
-      throw new InputError(at, `invalid YAML: ${yamlReason(err.message)}`);
-    }
-    let value: unknown;
-    try {
-      // maxAliasCount bounds "billion laughs" expansion; the library throws past it.
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      throw new InputError(where, `invalid YAML: ${firstLine(errorMessage(e))}`);
-    }
-    out.push({ value, where });
-  });
-  return out;
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function decode(text: string, fileName: string): Doc[] {
-  const json = tryJSON(text, fileName);
-  if (json) return json;
-  try {
-    return decodeYAML(text, fileName);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    // The parser is a third-party library fed hostile input: anything it throws
-    // (a RangeError from deep nesting, say) is the input's fault, not a crash.
-    throw new InputError(fileName, `cannot parse YAML: ${firstLine(errorMessage(e))}`);
-  }
-}
-
-/** A JSON syntax error, with its line, for files that are evidently meant to be JSON. */
-function jsonError(text: string, fileName: string): InputError | undefined {
-  if (!/\.json$/i.test(fileName)) return undefined;
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (e) {
-    const msg = errorMessage(e);
-    const m = /position (\d+)/.exec(msg);
-    const at = m?.[1] ? `${fileName} line ${lineOfOffset(text, Number(m[1]))}` : fileName;
-    return new InputError(at, `invalid JSON: ${firstLine(msg)}`);
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Stage 2: read unknown → official types, checking JSON types
 
@@ -201,6 +100,10 @@ export class Reader {
 
   int(v: unknown, path: string): number | undefined {
     if (v === undefined || v === null) return undefined;
+    // Beyond 2^53 the parsers have already rounded the digits: the value is not the one written.
+    if (typeof v === 'number' && (v === Infinity || v === -Infinity || (Number.isInteger(v) && !Number.isSafeInteger(v)))) {
+      this.fail(path, `out of range: too large to be read exactly (integers here are at most ${Number.MAX_SAFE_INTEGER} in magnitude)`);
+    }
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
       this.fail(path, `expected an integer, got ${typeof v === 'number' ? String(v) : this.typeName(v)}`);
     }
@@ -373,6 +276,24 @@ function checkedIngress<T extends { ipMode?: string }>(ingress: T[], r: Reader):
   return ingress;
 }
 
+/**
+ * The API server's ExternallyAccessible: node ports, a load balancer, or a
+ * ClusterIP with external IPs. Only such a Service may set
+ * externalTrafficPolicy (validateServiceExternalTrafficPolicy).
+ */
+function externallyAccessible(type: ServiceType, externalIPs: readonly string[]): boolean {
+  return type === 'NodePort' || type === 'LoadBalancer' || (type === 'ClusterIP' && externalIPs.length > 0);
+}
+
+function externalTrafficPolicy(value: string | undefined, type: ServiceType, externalIPs: readonly string[], r: Reader): TrafficPolicy {
+  const path = 'spec.externalTrafficPolicy';
+  if (value !== undefined && value !== '' && !externallyAccessible(type, externalIPs)) {
+    const what = type === 'ClusterIP' ? 'a ClusterIP Service without externalIPs' : `a Service of type ${type}`;
+    r.fail(path, `may only be set for externally-accessible Services (type NodePort or LoadBalancer, or ClusterIP with externalIPs), not ${what}; the API server rejects it`);
+  }
+  return oneOf(value, POLICIES, 'Cluster', path, r);
+}
+
 function normalizeService(raw: V1Service, source: string, r: Reader): Service {
   const meta = raw.metadata ?? {};
   const spec = raw.spec ?? {};
@@ -411,7 +332,7 @@ function normalizeService(raw: V1Service, source: string, r: Reader): Service {
     loadBalancerSourceRanges: (spec.loadBalancerSourceRanges ?? []).map((s) => s.trim()),
     sessionAffinity,
     sessionAffinityTimeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT,
-    externalTrafficPolicy: oneOf(spec.externalTrafficPolicy, POLICIES, 'Cluster', 'spec.externalTrafficPolicy', r),
+    externalTrafficPolicy: externalTrafficPolicy(spec.externalTrafficPolicy, type, spec.externalIPs ?? [], r),
     internalTrafficPolicy: oneOf(spec.internalTrafficPolicy, POLICIES, 'Cluster', 'spec.internalTrafficPolicy', r),
     healthCheckNodePort: spec.healthCheckNodePort ?? 0,
     ports,
@@ -557,14 +478,7 @@ function collectObject({ o, kind, apiVersion, group, where, r }: ManifestObject,
  * Node/Pod loader shares this with the Service/EndpointSlice one.
  */
 export function forEachManifestObject(text: string, fileName: string, visit: (m: ManifestObject) => void): void {
-  let docs: Doc[];
-  try {
-    docs = decode(text, fileName);
-  } catch (e) {
-    // A broken .json file reads better as a JSON error than as the YAML parser's view of it.
-    throw jsonError(text, fileName) ?? e;
-  }
-  for (const d of docs) walkObjects(d.value, d.where, undefined, 0, visit);
+  for (const d of decodeDocuments(text, fileName)) walkObjects(d.value, d.where, undefined, 0, visit);
 }
 
 function collectText(text: string, fileName: string, out: Collected): void {
@@ -619,13 +533,22 @@ function fsReason(e: unknown): string {
   if (code === 'ENOENT') return 'no such file or directory';
   if (code === 'EACCES') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
-  return firstLine(errorMessage(e));
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]?.trim() ?? '';
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** One file's text ("-": standard input), decoded as kubectl decodes it (decode.ts). */
+async function readText(file: string): Promise<string> {
+  try {
+    return decodeBytes(file === '-' ? await readStdin() : await readFile(file));
+  } catch (e) {
+    throw new InputError(file, `cannot read: ${fsReason(e)}`);
+  }
 }
 
 /**
@@ -642,19 +565,24 @@ export async function loadManifestFiles(paths: string[], options: ManifestOption
 /**
  * Reads manifest files in order and hands each text to `onText` with the name
  * errors should use. A directory stands for the *.yaml, *.yml and *.json files
- * directly in it; "-" reads standard input (named "<stdin>").
+ * directly in it; "-" reads standard input (named "<stdin>"), once: a second
+ * "-" would read nothing and look like an empty file.
  */
 export async function readManifestTexts(paths: string[], onText: (text: string, fileName: string) => void): Promise<void> {
   if (paths.length === 0) throw new InputError('manifests', 'no manifest files given');
+  if (paths.filter((p) => p === '-').length > 1) throw new InputError('-', 'standard input is named twice; it can be read only once');
   for (const p of paths) {
-    for (const file of await expandPath(p)) {
-      let text: string;
-      try {
-        text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-      } catch (e) {
-        throw new InputError(file, `cannot read: ${fsReason(e)}`);
-      }
-      onText(text, file === '-' ? '<stdin>' : file);
-    }
+    for (const file of await expandPath(p)) onText(await readText(file), file === '-' ? '<stdin>' : file);
   }
+}
+
+/**
+ * The one document of a file such as `kscale plan`'s profile ("-": standard
+ * input), decoded and parsed as manifests are; undefined for an empty file.
+ */
+export async function readSingleDocument(path: string): Promise<unknown> {
+  const fileName = path === '-' ? '<stdin>' : path;
+  const docs = decodeDocuments(await readText(path), fileName);
+  if (docs.length > 1) throw new InputError(fileName, `holds ${docs.length} documents; expected one`);
+  return docs[0]?.value;
 }

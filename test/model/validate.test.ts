@@ -91,7 +91,11 @@ describe('Service validation names the object and the reason', () => {
     ],
     ['unknown protocol', service('  clusterIP: 10.0.0.1\n  ports: [{port: 80, protocol: ICMP}]'), 'spec.ports[0].protocol: unknown value "ICMP" (expected TCP, UDP, SCTP)'],
     ['unknown type', service('  type: Magic\n  clusterIP: 10.0.0.1'), 'spec.type: unknown value "Magic"'],
-    ['unknown traffic policy', service('  clusterIP: 10.0.0.1\n  externalTrafficPolicy: Global\n  ports: [{port: 80}]'), 'spec.externalTrafficPolicy: unknown value "Global"'],
+    [
+      'unknown traffic policy',
+      service('  type: NodePort\n  clusterIP: 10.0.0.1\n  externalTrafficPolicy: Global\n  ports: [{port: 80, nodePort: 30080}]'),
+      'spec.externalTrafficPolicy: unknown value "Global"',
+    ],
     ['port as a string', service('  clusterIP: 10.0.0.1\n  ports: [{port: "80"}]'), 'spec.ports[0].port: expected an integer, got a string'],
     ['port missing', service('  clusterIP: 10.0.0.1\n  ports: [{name: a}]'), 'spec.ports[0].port: is required'],
     ['ports not a list', service('  clusterIP: 10.0.0.1\n  ports: {port: 80}'), 'spec.ports: expected a list, got a mapping'],
@@ -210,7 +214,7 @@ describe('malformed input', () => {
   });
 
   it('reports duplicate keys', () => {
-    expect(errorOf('kind: Service\nkind: Pod\n', 'dup.yaml')).toMatch(/^dup\.yaml line 2, column 1: invalid YAML: .*unique/i);
+    expect(errorOf('kind: Service\nkind: Pod\n', 'dup.yaml')).toMatch(/^dup\.yaml line 2, column 1: duplicate key "kind": /);
   });
 
   it('reports JSON syntax errors for .json files', () => {
