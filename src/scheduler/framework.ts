@@ -388,8 +388,8 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
   // Stats (see shardStats).
   let maxTaint = 0;
   let maxAffinity = 0;
-  let ipaMin = 0;
-  let ipaMax = 0;
+  let ipaMin = Infinity;
+  let ipaMax = -Infinity;
   let counted = 0;
   const bucketed = C > 0 && c.bucketed;
   const zCol = c.z >= 0 ? (soft[c.z] as SpreadCycle).col : null;
@@ -620,8 +620,8 @@ export function shardStats(c: Cycle, b: ShardBuf, take: number): void {
   const { cap, node: eNode, ipa: eIpa, spread: eSpread } = b;
   let maxTaint = 0;
   let maxAffinity = 0;
-  let ipaMin = 0;
-  let ipaMax = 0;
+  let ipaMin = Infinity;
+  let ipaMax = -Infinity;
   let counted = 0;
   const bucketed = C > 0 && c.bucketed;
   const zCol = c.z >= 0 ? (soft[c.z] as SpreadCycle).col : null;
@@ -751,8 +751,8 @@ export class ColumnStats {
     const s = b.stats;
     s[ST_MAX_TAINT] = Math.max(0, this.taint.max());
     s[ST_MAX_AFFINITY] = Math.max(0, this.affinity.max());
-    s[ST_IPA_MIN] = Math.min(0, this.ipa.min());
-    s[ST_IPA_MAX] = Math.max(0, this.ipa.max());
+    s[ST_IPA_MIN] = this.ipa.min();
+    s[ST_IPA_MAX] = this.ipa.max();
     s[ST_COUNTED] = this.counted;
     this.buckets.forEach((h, k) => {
       const o = ST_BUCKETS + 3 * k;
@@ -788,8 +788,8 @@ function bucketRaw(c: Cycle, weights: Float64Array, bucket: number, hv: number):
 export function mergeStats(st: SchedState, c: Cycle, bufs: ShardBuf[], takes: Int32Array, g: Float64Array): void {
   let maxTaint = 0;
   let maxAffinity = 0;
-  let ipaMin = 0;
-  let ipaMax = 0;
+  let ipaMin = Infinity;
+  let ipaMax = -Infinity;
   let counted = 0;
   for (let w = 0; w < bufs.length; w++) {
     if ((takes[w] as number) === 0) continue;

@@ -147,11 +147,11 @@ describe('InterPodAffinity', () => {
     expect(ex.map((e) => e.feasible)).toEqual([false, false, true]);
     expect(ex[0]?.reasons).toEqual(["node(s) didn't match pod affinity rules"]);
   });
-  it('scores preferred affinity by matching pods per domain, normalized by (s - min)/(max - min)', () => {
+  it('scores preferred affinity by matching pods per domain, normalized by (s - min)/(max - min) over the scores themselves', () => {
     const p = pod('p', [], { podAffinity: { required: [], preferred: [{ weight: 10, podAffinityTerm: { labelSelector: sel('db'), namespaces: [], topologyKey: LABEL_ZONE } }] } });
     const existing = [on(pod('d1', [], { labels: { app: 'db' } }), 'n1'), on(pod('d2', [], { labels: { app: 'db' } }), 'n3'), on(pod('d3', [], { labels: { app: 'db' } }), 'n3')];
-    // zone a: 10, zone b: 20 → n1 50, n2 50, n3 100
-    expect(scores(nodes(), existing, p, 'InterPodAffinity')).toEqual([50, 50, 100]);
+    // zone a: 10, zone b: 20; normalised over the scores' own extremes (10 and 20) → n1 0, n2 0, n3 100
+    expect(scores(nodes(), existing, p, 'InterPodAffinity')).toEqual([0, 0, 100]);
   });
 });
 

@@ -195,9 +195,9 @@ describe('InterPodAffinity score (interpodaffinity/scoring_test.go TestPreferred
     expect(scores(nodes(China, ChinaAz1, India), [at('node1', S1)], incoming({}, stayWithS1InRegion), 'InterPodAffinity')).toEqual([100, 100, 0]);
   });
 
-  it.fails('"Affinity: nodes in one region has more matching pods comparing to other region, so the region which has more matches will get high score" → 100, 0, 100, 100, 0 [kscale deviation: gives 100, 50, 100, 100, 50]', () => {
-    // Raw: China 4 × 6 = 24, India 2 × 6 = 12. Upstream normalizes over the
-    // scores' own min and max (12, 24); kscale clamps min to ≤ 0 (see report).
+  it('"Affinity: nodes in one region has more matching pods comparing to other region, so the region which has more matches will get high score" → 100, 0, 100, 100, 0', () => {
+    // Raw: China 4 × 6 = 24, India 2 × 6 = 12, normalised over the scores' own
+    // min and max (12, 24): India scores 0, not 50 as with a range widened to hold 0.
     const existing = [at('node1', S2), at('node1', S2), at('node2', S2), at('node3', S2), at('node4', S2), at('node5', S2)];
     expect(scores(nodes(China, India, China, China, India), existing, incoming(S1, stayWithS2InRegion), 'InterPodAffinity')).toEqual([100, 0, 100, 100, 0]);
   });
@@ -236,7 +236,7 @@ describe('InterPodAffinity score (interpodaffinity/scoring_test.go TestPreferred
     expect(scores(nodes(China, az1), [at('node1', S1), at('node2', S1)], incoming(S1, stayWithS1InRegionAwayFromS2InAz), 'InterPodAffinity')).toEqual([100, 0]);
   });
 
-  it.fails('"Affinity and Anti Affinity: considering both affinity and anti-affinity, the pod to schedule and existing pods have the same labels" → 100, 0, 100, 100, 0 [kscale deviation: gives 100, 40, 100, 100, 40]', () => {
+  it('"Affinity and Anti Affinity: considering both affinity and anti-affinity, the pod to schedule and existing pods have the same labels" → 100, 0, 100, 100, 0', () => {
     // Raw: China 5 × 8 = 40, India 2 × 8 = 16 (no S2 pods, so the anti-affinity term adds nothing).
     const existing = [at('node1', S1), at('node1', S1), at('node2', S1), at('node3', S1), at('node3', S1), at('node4', S1), at('node5', S1)];
     expect(scores(nodes(ChinaAz1, India, China, China, India), existing, incoming(S1, stayWithS1InRegionAwayFromS2InAz), 'InterPodAffinity')).toEqual([100, 0, 100, 100, 0]);
@@ -248,7 +248,7 @@ describe('InterPodAffinity score (interpodaffinity/scoring_test.go TestPreferred
     expect(scores(nodes(China, az1, India, az2), existing, incoming(S1, stayWithS1InRegionAwayFromS2InAz), 'InterPodAffinity')).toEqual([100, 0, 100, 0]);
   });
 
-  it.fails('"Avoid panic when partial nodes in a topology don\'t have pods with affinity" → 0, 0 [kscale deviation: gives 100, 100]', () => {
+  it('"Avoid panic when partial nodes in a topology don\'t have pods with affinity" → 0, 0', () => {
     // Raw: both nodes are in China, which the placed pod's preferred affinity credits with 8.
     const existing = [at('node1', S1), at('node2', {}, stayWithS1InRegionAwayFromS2InAz)];
     expect(scores(nodes(China, China), existing, incoming(S1), 'InterPodAffinity')).toEqual([0, 0]);

@@ -201,7 +201,11 @@ export function affinityRawScore(c: AffinityCycle, node: number): number {
   return s;
 }
 
-/** NormalizeScore for one raw score, given the extremes over the scored nodes (min ≤ 0 ≤ max). */
+/**
+ * NormalizeScore for one raw score, given the extremes over the scored nodes:
+ * their own lowest and highest raw scores (scoring.go since v1.21, #98096;
+ * before, the range was widened to hold 0). All scores alike give 0.
+ */
 export function affinityNormalized(raw: number, min: number, max: number): number {
   const diff = max - min;
   return diff > 0 ? Math.trunc(MAX_NODE_SCORE * ((raw - min) / diff)) : 0;
