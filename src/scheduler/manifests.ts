@@ -40,6 +40,7 @@ import { isDNSLabel, isDNSSubdomain } from '../model/validate.js';
 import { field, forEachManifestObject, groupOf, oneOf, readManifestTexts, Reader } from '../model/manifests.js';
 import type { IgnoredKind, ManifestObject, Obj } from '../model/manifests.js';
 import { validatePodSelectors } from './labels.js';
+import { nodeTreeOrder } from './nodetree.js';
 import { containerResourceProblem, resourceAmount } from './quantity.js';
 import { podRequests } from './requests.js';
 import type {
@@ -678,7 +679,8 @@ function finish(c: Collected): ManifestCluster {
   counts.boundPods = bound.length;
   counts.pendingPods = queue.length;
   return {
-    nodes: c.nodes,
+    // The order kube-scheduler's cache lists them in, which is the order every cycle examines them in.
+    nodes: nodeTreeOrder(c.nodes),
     pods: [...bound, ...queue],
     counts,
     ignored: [...c.ignored.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([kind, count]) => ({ kind, count })),

@@ -137,6 +137,19 @@ describe('manifest conversion', () => {
     expect(bestEffort.nonZeroRequests).toEqual({ cpu: 100, memory: 200 * Mi });
   });
 
+  it('lists nodes in the order kube-scheduler examines them: zones round-robin (node_tree.go)', () => {
+    // kubectl sorts a dump by name, which groups these by zone; the scheduler's cache lists a1 b1 a2 b2 a3.
+    const zoned = (name: string, zone: string) => `apiVersion: v1
+kind: Node
+metadata: {name: ${name}, labels: {kubernetes.io/hostname: ${name}, topology.kubernetes.io/zone: ${zone}}}
+status:
+  allocatable: {cpu: "4", memory: 8Gi, pods: "110"}
+---
+`;
+    const c = parseClusterManifests(['a1', 'a2', 'a3', 'b1', 'b2'].map((n) => zoned(n, n.slice(0, 1))).join(''), 'zones.yaml');
+    expect(c.nodes.map((n) => n.name)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
+  });
+
   it('counts sidecars (restartable init containers) as upstream PodRequests does', () => {
     // App 500m + sidecar 200m run together: 700m; the later init container runs beside the sidecar: 100m + 200m.
     expect(podRequests([{ cpu: '500m' }], [{ cpu: '200m' }, { cpu: '100m' }], {}, 'p', [true, false]).requests).toEqual({ cpu: 700 });
