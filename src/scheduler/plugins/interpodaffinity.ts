@@ -7,7 +7,7 @@
 // Score: Σ per topology key of the domain's weight: the incoming pod's preferred
 // (anti-)affinity against placed pods, plus placed pods' required affinity
 // (hardPodAffinityWeight 1) and preferred (anti-)affinity against the incoming
-// pod; normalized by (s - min) / (max - min) with min ≤ 0 ≤ max.
+// pod; normalized by (s - min) / (max - min) over the scored nodes' own extremes.
 import type { ThreadCtx } from '../context.js';
 import { domainCounts, matchingLabelSets, memoClass, scratchCounts } from '../context.js';
 import { matchLabelSelector } from '../labels.js';
