@@ -1,7 +1,5 @@
 // The cluster a user plans for, as they state it in profile.yaml. Untrusted
 // input: every field is checked and a bad one is an InputError naming it.
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { InputError } from '../errors.js';
 
 export interface ClusterProfile {
@@ -40,11 +38,20 @@ const FIELDS: Record<Exclude<keyof ClusterProfile, 'workload'>, FieldRule> = {
 
 export const PROFILE_FIELDS = Object.keys(FIELDS) as (keyof typeof FIELDS)[];
 
+/**
+ * A rejected value as the message shows it. Beyond 2^53 the parsed double is
+ * no longer the number the file wrote (123456789012345678901 reads as
+ * 123456789012345680000), so echoing it would misquote the file.
+ */
+function shown(v: number): string {
+  return Math.abs(v) <= Number.MAX_SAFE_INTEGER ? `, got ${v}` : '';
+}
+
 function checkNumber(file: string, key: string, v: unknown, rule: FieldRule): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`${file}: ${key}`, `expected a number (${rule.help}), got ${v === null ? 'null' : typeof v === 'string' ? `"${v}"` : typeof v}`);
   if (rule.integer && !Number.isInteger(v)) throw new InputError(`${file}: ${key}`, `expected a whole number, got ${v}`);
-  if (rule.positive ? v <= rule.min : v < rule.min) throw new InputError(`${file}: ${key}`, `must be ${rule.positive ? '>' : '≥'} ${rule.min}, got ${v}`);
-  if (v > rule.max) throw new InputError(`${file}: ${key}`, `${v} is more than the supported maximum ${rule.max}`);
+  if (rule.positive ? v <= rule.min : v < rule.min) throw new InputError(`${file}: ${key}`, `must be ${rule.positive ? '>' : '≥'} ${rule.min}${shown(v)}`);
+  if (v > rule.max) throw new InputError(`${file}: ${key}`, `too large: the supported maximum is ${rule.max}${shown(v)}`);
   return v;
 }
 
@@ -83,19 +90,4 @@ export function snapshotOf(doc: unknown, file: string): string | undefined {
   if (s === undefined) return undefined;
   if (typeof s !== 'string' || s === '') throw new InputError(`${file}: snapshot`, 'expected the path of a `kscale snapshot` directory');
   return s;
-}
-
-export function readProfileDocument(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new InputError(path, code === 'ENOENT' ? 'no such file' : `cannot read: ${(err as Error).message}`);
-  }
-  try {
-    return parse(text, { uniqueKeys: true, logLevel: 'error' }) as unknown;
-  } catch (err) {
-    throw new InputError(path, `invalid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
 }

@@ -33,6 +33,18 @@ describe('cluster profile validation', () => {
     expect(() => validateProfile(doc, 'p.yaml')).toThrow(InputError);
     expect(() => validateProfile(doc, 'p.yaml')).toThrow(re);
   });
+  it('says a value is too large without echoing a double that is no longer what the file wrote', () => {
+    expect(() => validateProfile({ ...PROFILE, nodes: 2_000_000 }, 'p.yaml')).toThrow(/p\.yaml: nodes: too large: the supported maximum is 1000000, got 2000000$/);
+    // 123456789012345678901 parses to 123456789012345680000: the message must not quote that.
+    let message = '';
+    try {
+      validateProfile({ ...PROFILE, pods: Number('123456789012345678901') }, 'p.yaml');
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe('p.yaml: pods: too large: the supported maximum is 100000000');
+    expect(() => validateProfile({ ...PROFILE, serviceChurnPerSecond: -1e20 }, 'p.yaml')).toThrow(/serviceChurnPerSecond: must be ≥ 0$/);
+  });
   it('takes counts from a snapshot when the file leaves them out, the file winning where it states them', () => {
     const { nodes: _n, services: _s, ...rates } = PROFILE;
     const p = validateProfile(rates, 'p.yaml', { nodes: 3, services: 3, pods: 5, endpointsPerService: 1.67 });
@@ -111,5 +123,7 @@ describe('kscale plan', () => {
     writeFileSync(join(dir, 'profile.yaml'), 'nodes: -1\n');
     await expect(planCommand.run({ 'cluster-profile': join(dir, 'profile.yaml') }, [])).rejects.toThrow(/nodes: must be ≥ 1/);
     await expect(planCommand.run({ 'cluster-profile': join(dir, 'missing.yaml') }, [])).rejects.toThrow(InputError);
+    writeFileSync(join(dir, 'huge.yaml'), 'nodes: 100000000000000000000\n');
+    await expect(planCommand.run({ 'cluster-profile': join(dir, 'huge.yaml') }, [])).rejects.toThrow(/huge\.yaml: nodes: too large: the supported maximum is 1000000$/);
   });
 });
