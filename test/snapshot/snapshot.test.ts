@@ -100,6 +100,29 @@ describe('kscale snapshot', () => {
     expect(await snapshotCounts(out)).toEqual({ nodes: 3, pods: 5, services: 3, endpointsPerService: 1.67 });
   });
 
+  it('reads nodes.yaml and pods.yaml as `kscale schedule --cluster` does: UTF-16, merge keys, one-line errors', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'kscale-snap-'));
+    const empty = (kind: string): string => `apiVersion: v1\nkind: ${kind}\nitems: []\n`;
+    writeFileSync(join(out, 'services.yaml'), empty('List'));
+    writeFileSync(join(out, 'endpointslices.yaml'), empty('List'));
+    // A Windows editor's save: UTF-16LE with a byte-order mark.
+    const nodes = 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Node, metadata: {name: a}}\n- {apiVersion: v1, kind: Node, metadata: {name: b}}\n';
+    writeFileSync(join(out, 'nodes.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(nodes, 'utf16le')]));
+    // The finished pod's phase comes through a merge key, which kubectl's decoder honours.
+    writeFileSync(join(out, 'pods.yaml'), [
+      'apiVersion: v1', 'kind: List', 'items:',
+      '- {apiVersion: v1, kind: Pod, metadata: {name: live}, status: {phase: Running}}',
+      '- apiVersion: v1', '  kind: Pod', '  metadata: {name: done}', '  status:', '    <<: &finished {phase: Succeeded}', '',
+    ].join('\n'));
+    expect(await snapshotCounts(out)).toMatchObject({ nodes: 2, pods: 1 });
+
+    writeFileSync(join(out, 'pods.yaml'), `${'['.repeat(300)}${']'.repeat(300)}\n`);
+    const err = await snapshotCounts(out).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/pods\.yaml.*nesting deeper than 256 levels/);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
   it('names the kind and the server reason when a list fails, and rejects a missing kubeconfig as input', async () => {
     const { lists } = clusterLists(kubeconfig);
     const broken = { ...lists, Node: () => lists.Node({ limit: 1, _continue: 'x' }).then(() => { throw Object.assign(new Error('HTTP-Code: 403'), { code: 403, body: JSON.stringify({ message: 'nodes is forbidden: User "reader" cannot list resource "nodes"' }) }); }) };
