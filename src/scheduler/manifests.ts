@@ -41,7 +41,7 @@ import { field, forEachManifestObject, groupOf, oneOf, readManifestTexts, Reader
 import type { IgnoredKind, ManifestObject, Obj } from '../model/manifests.js';
 import { validatePodSelectors } from './labels.js';
 import { nodeTreeOrder } from './nodetree.js';
-import { containerResourceProblem, resourceAmount } from './quantity.js';
+import { containerResourceProblem, nodeResourceProblem, resourceAmount } from './quantity.js';
 import { podRequests } from './requests.js';
 import type {
   ClusterInput,
@@ -473,6 +473,14 @@ function normalizePod(raw: V1Pod, subject: string, r: Reader): SchedPod {
 
 function normalizeNode(raw: V1Node, subject: string, r: Reader): SchedNode {
   const name = raw.metadata?.name ?? r.fail('metadata.name', 'is required');
+  // Both lists as the API server validates them (ValidateNodeResources), the unused one too.
+  for (const list of ['capacity', 'allocatable'] as const) {
+    for (const [res, text] of Object.entries(raw.status?.[list] ?? {})) {
+      resourceAmount(res, text, `${subject}: status.${list}`);
+      const problem = nodeResourceProblem(res, text);
+      if (problem !== undefined) throw new InputError(`${subject}: status.${list}`, problem);
+    }
+  }
   // The API server defaults allocatable to capacity (hand-written Nodes often give only one).
   const source = raw.status?.allocatable !== undefined ? 'allocatable' : 'capacity';
   const quantitiesIn = raw.status?.[source] ?? {};

@@ -104,6 +104,42 @@ export function resourceAmount(resource: string, raw: string | number, subject: 
 /** The name part of a qualified name (prefix/name), as the API server checks an extended resource's name. */
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
+/** apimachinery's IsQualifiedName: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+function isQualifiedName(s: string): boolean {
+  const parts = s.split('/');
+  if (parts.length > 2) return false;
+  const name = parts[parts.length - 1] ?? '';
+  if (parts.length === 2 && !isDNSSubdomain(parts[0] ?? '')) return false;
+  return name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+/**
+ * Upstream's helper.IsExtendedResourceName: domain-prefixed outside the
+ * kubernetes.io namespace (an unprefixed name is implicitly in it), not
+ * "requests."-prefixed (quota's convention), and still a qualified name
+ * with "requests." in front, as ResourceQuota would name it.
+ */
+export function isExtendedResourceName(resource: string): boolean {
+  const native = !resource.includes('/') || resource.includes('kubernetes.io/');
+  return !native && !resource.startsWith('requests.') && isQualifiedName(`requests.${resource}`);
+}
+
+/** Object counts the API server holds as integers (helper.IsIntegerResourceName, with extended resources). */
+const INTEGER_RESOURCES = new Set([
+  'pods', 'resourcequotas', 'services', 'replicationcontrollers', 'secrets', 'configmaps', 'persistentvolumeclaims',
+  'services.nodeports', 'services.loadbalancers',
+]);
+
+/**
+ * Whether the API server takes `text` as a whole amount: its test is
+ * MilliValue() % 1000 == 0, MilliValue rounding up, so "1.5" is not whole
+ * (value() would quietly make it 2) and "0.9999" is. Exact, in BigInt.
+ */
+function isWholeAmount(text: string | number): boolean {
+  const q = parseQuantity(String(text));
+  return ceilDiv(q.num * 1000n, q.den) % 1000n === 0n;
+}
+
 /**
  * Why a container may not request `resource` as the API server sees it, or
  * undefined when it may: the standard container resources (cpu, memory,
@@ -114,14 +150,23 @@ const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 export function containerResourceProblem(resource: string, text: string | number): string | undefined {
   if (resource === 'cpu' || resource === 'memory' || resource === 'ephemeral-storage') return undefined;
   if (resource.startsWith('hugepages-')) return undefined;
-  const slash = resource.indexOf('/');
-  const prefix = resource.slice(0, Math.max(0, slash));
-  const name = resource.slice(slash + 1);
-  const qualified = slash > 0 && isDNSSubdomain(prefix) && name.length <= 63 && QUALIFIED_NAME.test(name);
-  if (!qualified || prefix === 'kubernetes.io' || prefix.endsWith('.kubernetes.io')) {
+  if (!isExtendedResourceName(resource)) {
     return `"${resource}" is not a resource a container can request (cpu, memory, ephemeral-storage, hugepages-<size>, or an extended resource such as example.com/gpu)`;
   }
-  // value() rounds up, as upstream's Value(): the milli-units say whether the text was whole.
-  if (milliValue(String(text)) % 1000 !== 0) return `${resource}: an extended resource is requested in whole units, got "${String(text)}"`;
+  if (!isWholeAmount(text)) return `${resource}: an extended resource is requested in whole units, got "${String(text)}"`;
+  return undefined;
+}
+
+/**
+ * Why the API server would refuse `text` as a Node's status.capacity or
+ * status.allocatable amount of `resource`, or undefined. Its check
+ * (ValidateNodeResources → ValidateResourceQuantityValue) is of the amount
+ * only: not negative (resourceAmount refuses that), and whole for object
+ * counts and extended resources. The key itself is not checked there, so a
+ * name such as `CPU` is stored as given; no pod can request it.
+ */
+export function nodeResourceProblem(resource: string, text: string | number): string | undefined {
+  if (!INTEGER_RESOURCES.has(resource) && !isExtendedResourceName(resource)) return undefined;
+  if (!isWholeAmount(text)) return `${resource}: must be a whole number (the API server counts pods and extended resources in whole units), got "${String(text)}"`;
   return undefined;
 }

@@ -81,6 +81,17 @@ describe('manifest conversion', () => {
     ]);
   });
 
+  it('keeps a Node resource name the API server would store (`CPU`) and refuses a fractional count or extended amount, in either list', () => {
+    const c = parseClusterManifests(node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "110", CPU: "4"'), 'n.yaml');
+    expect(c.nodes[0]?.allocatable).toEqual({ cpu: 4000, memory: 8 * Gi, pods: 110, CPU: 4 });
+    expect(inputError(() => parseClusterManifests(node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "1.5"'), 'n.yaml')).message)
+      .toMatch(/^n\.yaml doc 1: Node n1: status\.allocatable: pods: must be a whole number .*got "1\.5"$/);
+    // capacity is validated even where allocatable is the list kscale reads.
+    const capacity = node('n1', '4', '8Gi', '  capacity: {cpu: "4", example.com/gpu: 500m}\n');
+    expect(inputError(() => parseClusterManifests(capacity, 'n.yaml')).message)
+      .toMatch(/^n\.yaml doc 1: Node n1: status\.capacity: example\.com\/gpu: must be a whole number .*got "500m"$/);
+  });
+
   it('converts every pod field: requests (limits default, init max, sidecars, overhead), selectors, affinity, tolerations, spread, host ports', async () => {
     const c = await loadClusterManifests([MULTIDOC]);
     const trainer = c.pods.find((p) => p.name === 'trainer-0') as SchedPod;
@@ -340,6 +351,7 @@ describe('kscale schedule --cluster (CLI, from dist)', () => {
     ['a bad quantity', () => ['--cluster', tmpFile('q.yaml', node('n1', '4', '2Gx'))], /q\.yaml doc 1: Node n1: status\.allocatable: memory: quantity "2Gx": unknown suffix "Gx"/],
     ['a node name with a newline and escape codes (it printed as a table row of its own)', () => ['--cluster', tmpFile('n.json', JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b\u001b[31m\nFAKE yes 999' }, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '110' } } }))], /n\.json doc 1: Node: metadata\.name "node-b\\u001b\[31m\\nFAKE yes 999" is not a DNS subdomain/],
     ['a pod namespace that is not a DNS label', () => ['--cluster', tmpFile('ns.yaml', node('n1', '4', '8Gi') + pod('p', '1', '1Gi').replace('namespace: default', 'namespace: Bad_NS'))], /ns\.yaml doc 2: Pod: metadata\.namespace "Bad_NS" is not a DNS label/],
+    ['a fractional extended resource on a node (value() rounded it up to 1)', () => ['--cluster', tmpFile('g.yaml', node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "110", nvidia.com/gpu: "0.5"'))], /g\.yaml doc 1: Node n1: status\.allocatable: nvidia\.com\/gpu: must be a whole number .*got "0\.5"/],
     ['more pods allowed than an int32 holds (it wrapped to 110)', () => ['--cluster', tmpFile('p.yaml', node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "4294967406"'))], /Node n1: allocatable pods must be a whole number up to 2147483647, got 4294967406/],
     ['a pod bound to an unknown node', () => ['--cluster', tmpFile('u.yaml', node('n1', '4', '8Gi') + pod('p', '1', '1Gi', '  nodeName: ghost\n'))], /u\.yaml doc 2: Pod default\/p: spec\.nodeName: bound to node "ghost"/],
     ['a missing --pod file', () => ['--cluster', LIST, '--pod', '/nonexistent/pod.yaml', '--explain'], /\/nonexistent\/pod\.yaml: cannot read: no such file or directory/],

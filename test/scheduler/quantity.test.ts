@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { containerResourceProblem, milliValue, parseQuantity, resourceAmount, value } from '../../src/scheduler/quantity.js';
+import { containerResourceProblem, isExtendedResourceName, milliValue, nodeResourceProblem, parseQuantity, resourceAmount, value } from '../../src/scheduler/quantity.js';
 
 describe('resource quantities', () => {
   it('parses cpu to millicores, rounding up like MilliValue()', () => {
@@ -59,5 +59,30 @@ describe('what a container may request', () => {
     expect(containerResourceProblem('nvidia.com/gpu', '500m')).toMatch(/whole units/);
     expect(containerResourceProblem('nvidia.com/gpu', '1k')).toBeUndefined();
     expect(containerResourceProblem('cpu', '500m')).toBeUndefined();
+  });
+});
+
+describe('what a Node may report (status.capacity, status.allocatable)', () => {
+  it('takes any name, as the API server does: it checks amounts, not keys', () => {
+    for (const r of ['cpu', 'CPU', 'gpu', 'kubernetes.io/batteries', 'Example.com/gpu', 'attachable-volumes-aws-ebs']) expect(nodeResourceProblem(r, '1.5'), r).toBeUndefined();
+  });
+  it('wants pods, other object counts and extended resources whole, by upstream\'s MilliValue() % 1000 test', () => {
+    expect(nodeResourceProblem('pods', '1.5')).toMatch(/^pods: must be a whole number .*got "1\.5"$/);
+    expect(nodeResourceProblem('example.com/gpu', '500m')).toMatch(/^example\.com\/gpu: must be a whole number/);
+    expect(nodeResourceProblem('services', '0.5')).toMatch(/must be a whole number/);
+    for (const ok of ['110', '1k', '2e3', '1000m']) expect(nodeResourceProblem('pods', ok), ok).toBeUndefined();
+    // MilliValue rounds up: 0.9999 is 1000 milli-units, which upstream counts as whole.
+    expect(nodeResourceProblem('pods', '0.9999')).toBeUndefined();
+    // Exact in BigInt where milli-units overflow a double.
+    expect(nodeResourceProblem('nvidia.com/gpu', '4e15')).toBeUndefined();
+    expect(nodeResourceProblem('cpu', '1.5')).toBeUndefined();
+  });
+  it('knows an extended resource as upstream does: prefixed outside kubernetes.io, not requests.*, quota-nameable', () => {
+    for (const r of ['nvidia.com/gpu', 'example.com/foo_bar.1']) expect(isExtendedResourceName(r), r).toBe(true);
+    for (const r of ['gpu', 'CPU', 'kubernetes.io/gpu', 'foo.kubernetes.io/x', 'requests.example.com/gpu', 'a/b/c', `${'a'.repeat(245)}/gpu`]) {
+      expect(isExtendedResourceName(r), r).toBe(false);
+    }
+    // 244 characters of prefix still fit "requests." in a 253-character subdomain.
+    expect(isExtendedResourceName(`${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(61)}/gpu`)).toBe(true);
   });
 });
