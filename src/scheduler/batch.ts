@@ -33,8 +33,8 @@
 import { mulberry32 } from '../stats/summary.js';
 import type { ThreadCtx } from './context.js';
 import { memoClass } from './context.js';
-import type { Cycle, Decision } from './framework.js';
-import { evaluateNode, Guesses, prepareCycle } from './framework.js';
+import type { Cycle, Decision, NodeColumns } from './framework.js';
+import { evaluateNode, Guesses, nodeColumns, prepareCycle } from './framework.js';
 import type { IncrementalEngine, SparseClasses } from './incremental.js';
 import { affinityFilterCanMove } from './plugins/interpodaffinity.js';
 import type { CycleRecorder, SingleShard } from './scheduler.js';
@@ -154,22 +154,16 @@ function readsDomainCounts(ctx: ThreadCtx, classId: number): boolean {
 
 /** Whether a pod still fits a node on the state as it is now: the node's whole Filter chain. */
 export class ConflictCheck {
-  private readonly reason: Int32Array;
-  private readonly fit: Int32Array;
-  private readonly ipa: Int32Array;
-  private readonly spread: Int32Array;
+  private readonly cols: NodeColumns;
 
   constructor(st: SchedState) {
-    const { N } = st;
-    this.reason = new Int32Array(N);
-    this.fit = new Int32Array(N);
-    this.ipa = new Int32Array(N);
-    this.spread = new Int32Array(N * Math.max(1, st.tables.maxSoftSpread));
+    this.cols = nodeColumns(st);
   }
 
   fits(ctx: ThreadCtx, pod: number, node: number): boolean {
-    evaluateNode(ctx, prepareCycle(ctx, pod), node, this.reason, this.fit, this.ipa, this.spread);
-    return this.reason[node] === 0;
+    const { reason, fit, ipa, spread } = this.cols;
+    evaluateNode(ctx, prepareCycle(ctx, pod), node, reason, fit, ipa, spread);
+    return reason[node] === 0;
   }
 }
 

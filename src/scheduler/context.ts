@@ -27,6 +27,12 @@ export interface ThreadCtx {
   topoCols: Int32Array[];
   /** Per label set: the row lsNode[ls * N ... (ls + 1) * N). */
   lsRows: Int32Array[];
+  /**
+   * The run's percentageOfNodesToScore (0: adaptive), set by whoever runs its
+   * cycles on this thread: a cycle NodeAffinity's PreFilter narrowed finds its
+   * share of its own nodes, not of all of them.
+   */
+  percentage: number;
 }
 
 export function createThreadCtx(st: SchedState): ThreadCtx {
@@ -38,6 +44,7 @@ export function createThreadCtx(st: SchedState): ThreadCtx {
     nonZeroCpu: st.nonZero.subarray(0, N), nonZeroMem: st.nonZero.subarray(N, 2 * N),
     topoCols: st.tables.topoKeys.map((_, k) => st.topo.subarray(k * N, (k + 1) * N)),
     lsRows: st.tables.labelSets.map((_, ls) => st.lsNode.subarray(ls * N, (ls + 1) * N)),
+    percentage: 0,
   };
 }
 

@@ -560,6 +560,54 @@ export function filterShard(ctx: ThreadCtx, c: Cycle, start: number, from: numbe
   stats[ST_COUNTED] = counted;
 }
 
+/** evaluateNode's per-node columns (index = node id; spread[k * N + node]). */
+export interface NodeColumns {
+  reason: Int32Array;
+  fit: Int32Array;
+  ipa: Int32Array;
+  spread: Int32Array;
+}
+
+export function nodeColumns(st: SchedState): NodeColumns {
+  const { N } = st;
+  return { reason: new Int32Array(N), fit: new Int32Array(N), ipa: new Int32Array(N), spread: new Int32Array(N * Math.max(1, st.tables.maxSoftSpread)) };
+}
+
+/**
+ * filterShard's work for a cycle NodeAffinity's PreFilter narrowed to `nodes`
+ * (PodClass.preFilter): those nodes in rotated order from `start`, modulo
+ * their count as upstream indexes the narrowed list, until numToFind are
+ * feasible, through evaluateNode. Positions are indices into that order.
+ * Writes the entries, reasons and header as filterShard does, and the stats
+ * over the entries (shardStats). Such pods are few (a DaemonSet's, one node
+ * each), so this plain loop is their whole cost.
+ */
+export function filterListed(ctx: ThreadCtx, c: Cycle, nodes: Int32Array, start: number, numToFind: number, b: ShardBuf, reasons: Int32Array, cols: NodeColumns): void {
+  const { N } = ctx.st;
+  const m = nodes.length;
+  const C = c.spreadSoft.length;
+  const { node: eNode, pos: ePos, fit: eFit, ipa: eIpa, spread: eSpread, cap } = b;
+  let f = 0;
+  let p = 0;
+  for (; p < m && f < numToFind; p++) {
+    const node = nodes[(start + p) % m] as number;
+    evaluateNode(ctx, c, node, cols.reason, cols.fit, cols.ipa, cols.spread);
+    const code = cols.reason[node] as number;
+    reasons[p] = code;
+    if (code !== Fail.none) continue;
+    eNode[f] = node;
+    ePos[f] = p;
+    eFit[f] = cols.fit[node] as number;
+    eIpa[f] = cols.ipa[node] as number;
+    for (let k = 0; k < C; k++) eSpread[k * cap + f] = cols.spread[k * N + node] as number;
+    f++;
+  }
+  b.head[H_EXAMINED] = p;
+  b.head[H_FEASIBLE] = f;
+  b.head[H_RECORDS] = 0;
+  shardStats(c, b, f);
+}
+
 /** reasons[q] for the statically rejected positions of [from, to): the ones filterShard skipped. */
 function staticReasons(staticReason: Int32Array, start: number, from: number, to: number, reasons: Int32Array): void {
   const N = staticReason.length;
@@ -1065,6 +1113,11 @@ export interface Decision {
   feasible: number;
   /** For an unschedulable pod: reason → node count. */
   reasons: Map<string, number> | null;
+  /**
+   * When a PreFilter rejected the pod: its status, the whole of upstream's
+   * FitError text after "0/N nodes are available:" (no per-node counts).
+   */
+  preFilterMessage?: string;
   /** The guessed normalisation was wrong, so the shards were scored a second time. */
   rescored: boolean;
 }
@@ -1215,7 +1268,8 @@ export function reasonCounts(st: SchedState, codes: Map<number, number>): Map<st
 }
 
 /** FitError's message: "0/N nodes are available: 3 Insufficient cpu, 2 node(s) ... ." (sorted as upstream). */
-export function fitErrorMessage(numAllNodes: number, reasons: Map<string, number>): string {
+export function fitErrorMessage(numAllNodes: number, reasons: Map<string, number>, preFilterMessage?: string): string {
+  if (preFilterMessage !== undefined) return `0/${numAllNodes} nodes are available: ${preFilterMessage}.`;
   const parts = [...reasons].map(([r, n]) => `${n} ${r}`).sort();
   return `0/${numAllNodes} nodes are available: ${parts.join(', ')}.`;
 }

@@ -224,9 +224,9 @@ export class IncrementalEngine {
   /** Cycles handed back below 100%: the class had numToFind feasible nodes again. */
   handedBack = 0;
 
-  /** Whether a cycle can run here: every node scored or a sparse class, and spread extremes from buckets. */
+  /** Whether a cycle can run here: every node scored or a sparse class, spread extremes from buckets, and every node a candidate (no PreFilter list). */
   applies(c: Cycle, numToFind: number): boolean {
-    return (numToFind >= this.st.N || this.sparse.has(c.classId)) && (c.spreadSoft.length === 0 || c.bucketed);
+    return (numToFind >= this.st.N || this.sparse.has(c.classId)) && (c.spreadSoft.length === 0 || c.bucketed) && c.cls.preFilter === null;
   }
 
   /** After a full-pass cycle below 100% (see SparseClasses.observe). */

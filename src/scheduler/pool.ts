@@ -76,7 +76,7 @@ import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
 import {
   C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
-  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finishChunk, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_ENGINE, C_MODE, C_RUN, C_SEED, MODE_BATCH, MODE_FILTER,
+  chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finishChunk, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_ENGINE, C_MODE, C_PERCENTAGE, C_RUN, C_SEED, MODE_BATCH, MODE_FILTER,
 } from './worker.js';
 import type { ChunkWorker, ServeTask, WorkerInit } from './worker.js';
 
@@ -145,6 +145,8 @@ export class SchedulerPool {
   private readonly soloNodes: number;
   /** The main thread's one shard for cycles below 100% with soloNodes unset; null when chunks are used. */
   private readonly single: SingleShard | null;
+  /** Without `single`: the shard for the pods a PreFilter narrows (SingleShard.cycle), made on first use. */
+  private listedShard: SingleShard | null = null;
   private readonly rescueAfterMs: number;
   private readonly pool: Piscina | null;
   /** The main thread's own views (thread 0). */
@@ -297,6 +299,7 @@ export class SchedulerPool {
     Atomics.store(ctl, C_SEED, seed | 0);
     Atomics.store(ctl, C_NUM_TO_FIND, numToFind);
     Atomics.store(ctl, C_ENGINE, engines ? 1 : 0);
+    Atomics.store(ctl, C_PERCENTAGE, this.w.ctx.percentage);
     Atomics.store(ctl, C_RUN, this.runs);
     Atomics.store(ctl, C_MODE, MODE_BATCH);
     this.phaseId++;
@@ -398,6 +401,7 @@ export class SchedulerPool {
     const { ctl, ranges } = w;
     const rec = new CycleRecorder(st, pending.length, opts);
     const numToFind = numFeasibleNodesToFind(opts.percentageOfNodesToScore, st.N);
+    w.ctx.percentage = opts.percentageOfNodesToScore;
     if ((opts.batch ?? 1) > 1) return this.scheduleBatched(pending, opts, rec, numToFind);
     const eager = this.helpers > 0 && numToFind >= st.N;
     // The incremental engine takes the cycles it applies to (every node scored, or a class few nodes fit); the rest run here in full.
@@ -429,12 +433,14 @@ export class SchedulerPool {
           continue;
         }
       }
-      if (!eager && this.single !== null) {
-        // Below 100%: the reference cycle, on this thread alone (see the header).
+      // Below 100%, and for a pod NodeAffinity's PreFilter narrows to its named nodes: the reference cycle, on this thread alone (see the header).
+      const listed = st.tables.classes[st.podClass[pod] as number]?.preFilter != null;
+      const alone = listed ? (this.single ?? (this.listedShard ??= new SingleShard(st))) : eager ? null : this.single;
+      if (alone !== null) {
         const c = prepared ?? prepareCycle(w.ctx, pod);
         rec.sample(i, w.ctx, c, start, numToFind);
         this.stats.cycles++;
-        const d = this.single.cycle(w.ctx, c, start, numToFind, rec.rng, w.guesses.for(c));
+        const d = alone.cycle(w.ctx, c, start, numToFind, rec.rng, w.guesses.for(c));
         adopting?.adopt(c, numToFind, d);
         rec.finish(i, pod, d, t0);
         continue;

@@ -6,11 +6,12 @@ import { performance } from 'node:perf_hooks';
 import { mulberry32 } from '../stats/summary.js';
 import { createThreadCtx } from './context.js';
 import type { ThreadCtx } from './context.js';
-import type { Cycle, Decision, ShardBuf, ShardRange } from './framework.js';
-import { decide, filterAndGuess, fitErrorMessage, globalBufLength, Guesses, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes } from './framework.js';
+import type { Cycle, Decision, NodeColumns, ShardBuf, ShardRange } from './framework.js';
+import { decide, filterAndGuess, filterListed, fitErrorMessage, globalBufLength, Guesses, nodeColumns, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes } from './framework.js';
+import { REASON_PREFILTER_SKIPPED, REASON_TERMS_CONFLICT } from './plugins/nodeaffinity.js';
 import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
 import type { PluginTimeShare } from './plugintime.js';
-import type { SchedState } from './state.js';
+import type { PodClass, SchedState } from './state.js';
 import { commitPod } from './state.js';
 import type { BatchStats, Rerun } from './batch.js';
 import { aloneCycle, batchStats, commitBatch, ConflictCheck, newBatch, planBatch, podRng, runCycle } from './batch.js';
@@ -136,7 +137,7 @@ export class CycleRecorder {
     if (d.node >= 0) commitPod(this.st, pod, d.node);
     else if (this.stopAtUnschedulable) this.halted = true;
     if (d.node < 0 && d.reasons) {
-      this.unschedulable.push({ pod, message: fitErrorMessage(this.st.N, d.reasons) });
+      this.unschedulable.push({ pod, message: fitErrorMessage(this.st.N, d.reasons, d.preFilterMessage) });
       for (const [r, n] of d.reasons) this.reasonTotals.set(r, (this.reasonTotals.get(r) ?? 0) + n);
     }
     if (d.rescored) this.rescored++;
@@ -244,26 +245,53 @@ export class SingleShard {
   private readonly takes = new Int32Array(1);
   private readonly g: Float64Array;
   private readonly reasons: Int32Array[];
+  /** For listed(): evaluateNode's columns (made on first use) and a guess that never holds. */
+  private cols: NodeColumns | null = null;
+  private readonly noGuess: Float64Array;
 
   constructor(private readonly st: SchedState) {
     this.buf = shardBuf(st, new ArrayBuffer(shardBufBytes(st, st.N)), st.N);
     this.bufs = [this.buf];
     this.ranges = [{ from: 0, to: st.N }];
     this.g = new Float64Array(globalBufLength(st));
+    this.noGuess = new Float64Array(globalBufLength(st));
     this.reasons = [new Int32Array(st.N)];
   }
 
   /** Filter + Score over the rotated order from `start` in one fused pass, then the decision (guess: the class's guessed normalisation). */
   cycle(ctx: ThreadCtx, c: Cycle, start: number, numToFind: number, rng: () => number, guess: Float64Array): Decision {
+    if (c.cls.preFilter !== null) return this.listed(ctx, c, c.cls.preFilter, start, rng);
     const { buf, takes, g } = this;
     filterAndGuess(ctx, c, start, this.ranges[0] as ShardRange, numToFind, buf, this.reasons[0] as Int32Array, guess);
     return decide(this.st, c, this.bufs, this.ranges, this.reasons, numToFind, rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
+  }
+
+  /**
+   * A cycle NodeAffinity's PreFilter narrowed (PodClass.preFilter), as
+   * findNodesThatFitPod runs it: only the named nodes, numToFind of the
+   * run's percentage of them, the others reported as the PreFilter left them
+   * out, and nextStartNodeIndex advanced by the nodes examined. Conflicting
+   * names reject the pod before any node is examined.
+   */
+  private listed(ctx: ThreadCtx, c: Cycle, pf: NonNullable<PodClass['preFilter']>, start: number, rng: () => number): Decision {
+    const { st, buf, takes, g } = this;
+    if (pf.conflict) return { node: -1, processed: 0, feasible: 0, reasons: new Map([[REASON_TERMS_CONFLICT, st.N]]), rescored: false, preFilterMessage: REASON_TERMS_CONFLICT };
+    const numToFind = numFeasibleNodesToFind(ctx.percentage, pf.nodes.length);
+    this.cols ??= nodeColumns(st);
+    filterListed(ctx, c, pf.nodes, start, numToFind, buf, this.reasons[0] as Int32Array, this.cols);
+    // No guess: its normalisation is this cycle's own, scored once.
+    this.noGuess.fill(Number.NaN);
+    const d = decide(st, c, this.bufs, [{ from: 0, to: pf.nodes.length }], this.reasons, numToFind, rng, takes, g, this.noGuess, () => scoreShard(c, buf, takes[0] as number, g));
+    const skipped = st.N - d.processed;
+    if (d.reasons !== null && skipped > 0) d.reasons.set(REASON_PREFILTER_SKIPPED, (d.reasons.get(REASON_PREFILTER_SKIPPED) ?? 0) + skipped);
+    return { ...d, rescored: false };
   }
 }
 
 /** The reference loop; it yields (without a value) every YIELD_EVERY_MS so a caller may let the event loop in. */
 function* referenceSteps(st: SchedState, pending: number[], opts: ScheduleOptions): Generator<void, ScheduleResult, void> {
   const ctx = createThreadCtx(st);
+  ctx.percentage = opts.percentageOfNodesToScore;
   const shard = new SingleShard(st);
   const guesses = new Guesses(st);
   const rec = new CycleRecorder(st, pending.length, opts);

@@ -15,6 +15,7 @@
 // per pod, which is still correct, just less cache-friendly.
 import { InputError } from '../errors.js';
 import { signature, validatePodSelectors } from './labels.js';
+import { preFilterNodeNames } from './plugins/nodeaffinity.js';
 import type { LabelSelector, NodeSelectorTerm, PodAffinityTerm, PreferredSchedulingTerm, SchedNode, SchedPod, Taint, TaintEffect, Toleration } from './types.js';
 import { LABEL_HOSTNAME, LABEL_ZONE } from './types.js';
 
@@ -79,6 +80,12 @@ export interface PodClass {
   ownTerms: number[];
   /** Key of the node-static filter/score cache: everything static plugins read. */
   staticKey: string;
+  /**
+   * NodeAffinity's PreFilter result when the required terms name nodes
+   * (preFilterNodeNames): the named nodes that exist, in examination order,
+   * and whether the names conflicted. null: the cycle examines every node.
+   */
+  preFilter: { nodes: Int32Array; conflict: boolean } | null;
 }
 
 export interface PortKey {
@@ -222,6 +229,19 @@ export interface BuiltState {
 /** The most pods a Node may allow (allocatable pods), the int32 the pod counts are kept in. */
 export const MAX_NODE_PODS = 2 ** 31 - 1;
 
+/** A class's PreFilter node list (PodClass.preFilter): the names that exist, as node indices in examination order. */
+function preFilterNodes(required: NodeSelectorTerm[] | null, nodeIndex: Map<string, number>): PodClass['preFilter'] {
+  const names = preFilterNodeNames(required);
+  if (names === null) return null;
+  const nodes: number[] = [];
+  for (const n of names) {
+    const i = nodeIndex.get(n);
+    if (i !== undefined) nodes.push(i);
+  }
+  // Upstream walks them in Go's map order, which is random; here, the order every other cycle walks.
+  return { nodes: Int32Array.from(nodes.sort((a, b) => a - b)), conflict: names.size === 0 };
+}
+
 export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
   if (nodes.length === 0) throw new InputError('cluster', 'no nodes to schedule onto');
   const N = nodes.length;
@@ -333,6 +353,7 @@ export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
         antiAffinityPreferred: p.podAntiAffinity.preferred.map((t) => incoming(t.podAffinityTerm, t.weight, p.namespace)),
         ownTerms: own,
         staticKey: signature({ n: p.nodeName, s: p.nodeSelector, r: p.requiredNodeAffinity, pr: p.preferredNodeAffinity, t: p.tolerations, i: images }),
+        preFilter: preFilterNodes(p.requiredNodeAffinity, nodeIndex),
       });
       classIds.set(key, c);
     }

@@ -79,7 +79,9 @@ export const C_BATCH_FIRST = 11;
 export const C_ENGINE = 12;
 /** Which schedule() call a batch phase belongs to: a helper's engine starts afresh with each (the commit log restarts at 0). */
 export const C_RUN = 13;
-export const CONTROL_SLOTS = 14;
+/** A batch phase's percentageOfNodesToScore (ThreadCtx.percentage). */
+export const C_PERCENTAGE = 14;
+export const CONTROL_SLOTS = 15;
 export const MODE_FILTER = 0;
 export const MODE_BATCH = 1;
 /** Int32 per item in batchResults. */
@@ -316,6 +318,7 @@ function serveBatch(w: ChunkWorker, bw: BatchWorker, phase: bigint): void {
   const first = Atomics.load(ctl, C_BATCH_FIRST);
   const seed = Atomics.load(ctl, C_SEED);
   const numToFind = Atomics.load(ctl, C_NUM_TO_FIND);
+  w.ctx.percentage = Atomics.load(ctl, C_PERCENTAGE);
   const run = Atomics.load(ctl, C_RUN);
   if (run !== bw.run) {
     bw.engine = new IncrementalEngine(w.ctx.st);
