@@ -158,8 +158,8 @@ export function generatePods(workload: Workload, count: number, seed: number): S
 /** scheduler_perf's published thresholds (pods/s) for the same shapes, as an anchor; not measured here. */
 export const SCHEDULER_PERF_THRESHOLDS: Partial<Record<Workload, { test: string; podsPerSecond: number }>> = {
   basic: { test: 'SchedulingBasic/5000Nodes_50000Pods', podsPerSecond: 810 },
-  spread: { test: 'TopologySpreading/5000Nodes', podsPerSecond: 460 },
-  antiaffinity: { test: 'SchedulingPodAntiAffinity/5000Nodes', podsPerSecond: 60 },
+  spread: { test: 'TopologySpreading/5000Nodes_5000Pods', podsPerSecond: 460 },
+  antiaffinity: { test: 'SchedulingPodAntiAffinity/5000Nodes_2000Pods', podsPerSecond: 60 },
   // affinity/performance-config.yaml: the 5000Nodes workload has no threshold; 5000Nodes_10000Pods (5000 pods bound first) has.
   nodeaffinity: { test: 'SchedulingNodeAffinity/5000Nodes_10000Pods', podsPerSecond: 220 },
 };
