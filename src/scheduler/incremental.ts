@@ -45,6 +45,7 @@ import type { Cycle, Decision, ShardBuf } from './framework.js';
 import { ColumnStats, countCodeRuns, entryFixed, entrySpreadRaw, entryVarying, evaluateNode, globalBufLength, mergeStats, normalisation, reasonCounts, sameFixedParts, sameNormalisation, shardBuf, shardBufBytes } from './framework.js';
 import type { SpreadCycle } from './plugins/podtopologyspread.js';
 import type { SchedState } from './state.js';
+import { plainCycle } from './state.js';
 
 /** Class state the engine keeps at most (each class: about 28 bytes per node). */
 export const MAX_CACHE_BYTES = 256 * 1024 * 1024;
@@ -224,9 +225,9 @@ export class IncrementalEngine {
   /** Cycles handed back below 100%: the class had numToFind feasible nodes again. */
   handedBack = 0;
 
-  /** Whether a cycle can run here: every node scored or a sparse class, spread extremes from buckets, and every node a candidate (no PreFilter list). */
+  /** Whether a cycle can run here: every node scored or a sparse class, spread extremes from buckets, and a plain cycle (state.ts plainCycle). */
   applies(c: Cycle, numToFind: number): boolean {
-    return (numToFind >= this.st.N || this.sparse.has(c.classId)) && (c.spreadSoft.length === 0 || c.bucketed) && c.cls.preFilter === null;
+    return (numToFind >= this.st.N || this.sparse.has(c.classId)) && (c.spreadSoft.length === 0 || c.bucketed) && plainCycle(c.cls);
   }
 
   /** After a full-pass cycle below 100% (see SparseClasses.observe). */

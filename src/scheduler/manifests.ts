@@ -273,7 +273,7 @@ function readPod(o: Obj, r: Reader): V1Pod {
         name: r.str(field(c, 'name'), `spec.resourceClaims[${i}].name`) ?? '',
       })),
     },
-    status: { phase: r.str(field(status, 'phase'), 'status.phase') },
+    status: { phase: r.str(field(status, 'phase'), 'status.phase'), nominatedNodeName: r.str(field(status, 'nominatedNodeName'), 'status.nominatedNodeName') },
   };
 }
 
@@ -417,6 +417,10 @@ function hostPorts(raw: V1Pod, r: Reader): HostPort[] {
   return out;
 }
 
+function nominated(name: string | undefined): Pick<SchedPod, 'nominatedNodeName'> {
+  return name === undefined || name === '' ? {} : { nominatedNodeName: name };
+}
+
 function normalizePod(raw: V1Pod, subject: string, r: Reader): SchedPod {
   const meta = raw.metadata ?? {};
   const spec = raw.spec ?? r.fail('spec', 'is required');
@@ -445,6 +449,8 @@ function normalizePod(raw: V1Pod, subject: string, r: Reader): SchedPod {
     requests: req.requests,
     nonZeroRequests: req.nonZeroRequests,
     nodeName: spec.nodeName ?? '',
+    // A bound pod's nomination is moot; keeping it off the class key keeps such pods in one class.
+    ...(spec.nodeName === undefined || spec.nodeName === '' ? nominated(raw.status?.nominatedNodeName) : {}),
     nodeSelector: { ...(spec.nodeSelector ?? {}) },
     requiredNodeAffinity: requiredTerms === undefined ? null
       : requiredTerms.map((t, i) => nodeSelectorTerm(t, `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`, r)),

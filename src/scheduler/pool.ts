@@ -74,6 +74,7 @@ import type { Batch, Rerun } from './batch.js';
 import { aloneCycle, batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, snapshotCycle } from './batch.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
 import type { SchedState } from './state.js';
+import { plainCycle } from './state.js';
 import {
   C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
   chunkWorker, claimChunk, closePhase, filterChunk, filterChunks, finishChunk, finisherOf, foundIn, openPhase, spinBudget, wake, BATCH_RESULT_SLOTS, C_BATCH_FIRST, C_ENGINE, C_MODE, C_PERCENTAGE, C_RUN, C_SEED, MODE_BATCH, MODE_FILTER,
@@ -145,8 +146,8 @@ export class SchedulerPool {
   private readonly soloNodes: number;
   /** The main thread's one shard for cycles below 100% with soloNodes unset; null when chunks are used. */
   private readonly single: SingleShard | null;
-  /** Without `single`: the shard for the pods a PreFilter narrows (SingleShard.cycle), made on first use. */
-  private listedShard: SingleShard | null = null;
+  /** Without `single`: the shard for the pods whose cycle is not the plain one (SingleShard.cycle), made on first use. */
+  private aloneShard: SingleShard | null = null;
   private readonly rescueAfterMs: number;
   private readonly pool: Piscina | null;
   /** The main thread's own views (thread 0). */
@@ -433,9 +434,10 @@ export class SchedulerPool {
           continue;
         }
       }
-      // Below 100%, and for a pod NodeAffinity's PreFilter narrows to its named nodes: the reference cycle, on this thread alone (see the header).
-      const listed = st.tables.classes[st.podClass[pod] as number]?.preFilter != null;
-      const alone = listed ? (this.single ?? (this.listedShard ??= new SingleShard(st))) : eager ? null : this.single;
+      // Below 100%, and for a pod whose cycle is not the plain one (state.ts plainCycle): the reference cycle, on this thread alone (see the header).
+      const cls = st.tables.classes[st.podClass[pod] as number];
+      const plain = cls === undefined || plainCycle(cls);
+      const alone = !plain ? (this.single ?? (this.aloneShard ??= new SingleShard(st))) : eager ? null : this.single;
       if (alone !== null) {
         const c = prepared ?? prepareCycle(w.ctx, pod);
         rec.sample(i, w.ctx, c, start, numToFind);

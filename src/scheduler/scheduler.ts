@@ -7,7 +7,7 @@ import { mulberry32 } from '../stats/summary.js';
 import { createThreadCtx } from './context.js';
 import type { ThreadCtx } from './context.js';
 import type { Cycle, Decision, NodeColumns, ShardBuf, ShardRange } from './framework.js';
-import { decide, filterAndGuess, filterListed, fitErrorMessage, globalBufLength, Guesses, nodeColumns, numFeasibleNodesToFind, prepareCycle, scoreShard, shardBuf, shardBufBytes } from './framework.js';
+import { decide, evaluateNode, filterAndGuess, filterListed, fitErrorMessage, globalBufLength, Guesses, nodeColumns, numFeasibleNodesToFind, prepareCycle, reasonStrings, scoreShard, shardBuf, shardBufBytes } from './framework.js';
 import { REASON_PREFILTER_SKIPPED, REASON_TERMS_CONFLICT } from './plugins/nodeaffinity.js';
 import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
 import type { PluginTimeShare } from './plugintime.js';
@@ -260,10 +260,52 @@ export class SingleShard {
 
   /** Filter + Score over the rotated order from `start` in one fused pass, then the decision (guess: the class's guessed normalisation). */
   cycle(ctx: ThreadCtx, c: Cycle, start: number, numToFind: number, rng: () => number, guess: Float64Array): Decision {
-    if (c.cls.preFilter !== null) return this.listed(ctx, c, c.cls.preFilter, start, rng);
+    const nominated = c.cls.nominated;
+    let nominatedCode = 0;
+    if (nominated >= 0 && c.cls.preFilter?.conflict !== true) {
+      // evaluateNominatedNode (after PreFilter, which a conflict fails first): the node a preemption
+      // nominated, alone; if it fits it is the pick, unscored, and the start index stays where it was.
+      const cols = (this.cols ??= nodeColumns(this.st));
+      evaluateNode(ctx, c, nominated, cols.reason, cols.fit, cols.ipa, cols.spread);
+      nominatedCode = cols.reason[nominated] as number;
+      if (nominatedCode === 0) return { node: nominated, processed: 0, feasible: 1, reasons: null, rescored: false };
+    }
+    const d = c.cls.preFilter !== null ? this.listed(ctx, c, c.cls.preFilter, start, rng) : this.plain(ctx, c, start, numToFind, rng, guess);
+    return nominatedCode !== 0 ? this.withNominated(c, start, d, nominated, nominatedCode) : d;
+  }
+
+  private plain(ctx: ThreadCtx, c: Cycle, start: number, numToFind: number, rng: () => number, guess: Float64Array): Decision {
     const { buf, takes, g } = this;
     filterAndGuess(ctx, c, start, this.ranges[0] as ShardRange, numToFind, buf, this.reasons[0] as Int32Array, guess);
     return decide(this.st, c, this.bufs, this.ranges, this.reasons, numToFind, rng, takes, g, guess, () => scoreShard(c, buf, takes[0] as number, g));
+  }
+
+  /**
+   * A cycle after its nominated node failed: that node's status stays in the
+   * diagnosis, so when the pass did not examine it, it counts once more among
+   * the nodes processed (and so in the start index), and in an unschedulable
+   * pod's reasons instead of as a node the PreFilter left out.
+   */
+  private withNominated(c: Cycle, start: number, d: Decision, nominated: number, code: number): Decision {
+    const { N } = this.st;
+    const pf = c.cls.preFilter;
+    let examined: boolean;
+    if (pf === null) examined = (nominated - start + N) % N < d.processed;
+    else {
+      const m = pf.nodes.length;
+      const at = pf.nodes.indexOf(nominated);
+      examined = at >= 0 && (at - (start % m) + m) % m < d.processed;
+    }
+    if (examined) return d;
+    if (d.reasons !== null) {
+      if (pf !== null) {
+        const skipped = (d.reasons.get(REASON_PREFILTER_SKIPPED) ?? 0) - 1;
+        if (skipped > 0) d.reasons.set(REASON_PREFILTER_SKIPPED, skipped);
+        else d.reasons.delete(REASON_PREFILTER_SKIPPED);
+      }
+      for (const r of reasonStrings(this.st, code)) d.reasons.set(r, (d.reasons.get(r) ?? 0) + 1);
+    }
+    return { ...d, processed: d.processed + 1 };
   }
 
   /**

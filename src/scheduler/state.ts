@@ -86,6 +86,18 @@ export interface PodClass {
    * and whether the names conflicted. null: the cycle examines every node.
    */
   preFilter: { nodes: Int32Array; conflict: boolean } | null;
+  /** The node a pending pod's status.nominatedNodeName names (tried first, as evaluateNominatedNode), -1 when none or not in the cluster. */
+  nominated: number;
+}
+
+/**
+ * Whether a class's cycle is the plain one: the rotated pass over every node
+ * with nothing tried first. The others (a PreFilter node list, a nominated
+ * node) go through SingleShard.cycle on whichever thread runs them, never the
+ * shared chunks or the incremental engine.
+ */
+export function plainCycle(cls: PodClass): boolean {
+  return cls.preFilter === null && cls.nominated < 0;
 }
 
 export interface PortKey {
@@ -225,7 +237,6 @@ export interface BuiltState {
   ignoredBound: number;
 }
 
-/** Interns nodes and pods into tables and shared arrays, and commits bound pods as existing load. */
 /** The most pods a Node may allow (allocatable pods), the int32 the pod counts are kept in. */
 export const MAX_NODE_PODS = 2 ** 31 - 1;
 
@@ -242,6 +253,7 @@ function preFilterNodes(required: NodeSelectorTerm[] | null, nodeIndex: Map<stri
   return { nodes: Int32Array.from(nodes.sort((a, b) => a - b)), conflict: names.size === 0 };
 }
 
+/** Interns nodes and pods into tables and shared arrays, and commits bound pods as existing load. */
 export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
   if (nodes.length === 0) throw new InputError('cluster', 'no nodes to schedule onto');
   const N = nodes.length;
@@ -354,6 +366,7 @@ export function buildState(nodes: SchedNode[], pods: SchedPod[]): BuiltState {
         ownTerms: own,
         staticKey: signature({ n: p.nodeName, s: p.nodeSelector, r: p.requiredNodeAffinity, pr: p.preferredNodeAffinity, t: p.tolerations, i: images }),
         preFilter: preFilterNodes(p.requiredNodeAffinity, nodeIndex),
+        nominated: p.nominatedNodeName === undefined ? -1 : (nodeIndex.get(p.nominatedNodeName) ?? -1),
       });
       classIds.set(key, c);
     }

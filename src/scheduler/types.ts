@@ -116,6 +116,11 @@ export interface SchedPod {
   nonZeroRequests: { cpu: number; memory: number };
   /** spec.nodeName: set for bound pods (existing load); for a pending pod the NodeName filter holds it to that node. */
   nodeName: string;
+  /**
+   * status.nominatedNodeName of a pending pod (set by an earlier preemption):
+   * its cycle tries that node first. Absent or '' when none.
+   */
+  nominatedNodeName?: string;
   nodeSelector: Record<string, string>;
   /** requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms (ORed); null when absent. */
   requiredNodeAffinity: NodeSelectorTerm[] | null;

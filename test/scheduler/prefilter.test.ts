@@ -68,14 +68,15 @@ describe('a cycle narrowed to named nodes', () => {
   });
 });
 
-describe('narrowed cycles on the pool', () => {
+describe('narrowed and nominated cycles on the pool', () => {
   const pools: SchedulerPool[] = [];
   afterAll(async () => { await Promise.all(pools.map((p) => p.close())); });
-  // The mixed workload with a DaemonSet pod after every 20th of its pods, each naming one node.
+  // The mixed workload with a DaemonSet pod after every 20th of its pods, each naming one node, and every 30th pod nominated to a node.
   const ownNode = new Map<string, string>();
   const cluster = () => {
     const nodes = generateNodes(300, 7);
     const pods = generatePods('mixed', 600, 7).flatMap((p, i) => {
+      if (i % 30 === 0) p.nominatedNodeName = (nodes[(i * 13) % 300] as { name: string }).name;
       if (i % 20 !== 0) return [p];
       const target = (nodes[(i * 7) % 300] as { name: string }).name;
       ownNode.set(`ds-${i}`, target);
