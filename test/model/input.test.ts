@@ -5,20 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { inputErrorOf } from '../input-error.js';
 import { decodeBytes, decodeDocuments, MAX_NESTING } from '../../src/model/decode.js';
 import { loadManifestFiles, parseManifests, readSingleDocument } from '../../src/model/manifests.js';
 import { parseClusterManifests } from '../../src/scheduler/manifests.js';
 
 /** The InputError message; fails the test when `f` succeeds or throws anything else. */
 function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
+  return inputErrorOf(f).message;
 }
 
 function tmpFile(name: string, content: string | Uint8Array): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
+import { inputErrorOf } from '../input-error.js';
 import { generateCluster, mulberry32 } from '../../src/model/synthetic.js';
 import type { GenerateOptions } from '../../src/model/synthetic.js';
 import { validateModel } from '../../src/model/validate.js';
@@ -9,13 +10,7 @@ function gen(o: Partial<GenerateOptions> & Pick<GenerateOptions, 'layout'>) {
 }
 
 function inputError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
+  return inputErrorOf(f).message;
 }
 
 describe('mulberry32', () => {

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { inputErrorOf } from '../input-error.js';
 import { parseManifests } from '../../src/model/manifests.js';
 import { assertValidModel, validateModel } from '../../src/model/validate.js';
 import type { ClusterModel } from '../../src/model/types.js';
 
 /** Parses and returns the InputError message; fails the test when parsing succeeds or throws anything else. */
 function errorOf(text: string, file = 'services.yaml'): string {
-  try {
-    parseManifests(text, file);
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('expected an InputError');
+  return inputErrorOf(() => parseManifests(text, file)).message;
 }
 
 const PREAMBLE = `apiVersion: v1

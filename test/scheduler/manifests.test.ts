@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { InputError } from '../../src/errors.js';
+import { inputErrorOf } from '../input-error.js';
 import { explainPod } from '../../src/scheduler/explain.js';
 import { loadClusterManifests, parseClusterManifests } from '../../src/scheduler/manifests.js';
 import { podRequests } from '../../src/scheduler/requests.js';
@@ -30,15 +30,7 @@ function tmpFile(name: string, text: string): string {
   return path;
 }
 
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
+const inputError = inputErrorOf;
 
 const node = (name: string, cpu: string, memory: string, extra = '') => `apiVersion: v1
 kind: Node
