@@ -88,9 +88,9 @@ const SHORT_PLUGIN: Record<string, string> = {
   InterPodAffinity: 'InterPod', NodeResourcesBalancedAllocation: 'Balanced', ImageLocality: 'Image',
 };
 
-/** The readable --explain table: feasible nodes by total (best first), then the rest with their reasons. */
+/** The readable --explain table: feasible nodes by total (best first), then the rest with their reasons; ties by name. */
 export function formatExplanation(pod: string, nodes: NodeExplanation[]): string {
-  const order = [...nodes].sort((a, b) => (b.total ?? -1) - (a.total ?? -1));
+  const order = [...nodes].sort((a, b) => (b.total ?? -1) - (a.total ?? -1) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header = ['NODE', 'FEASIBLE', 'TOTAL', ...SCORE_PLUGINS.map(([p, w]) => `${SHORT_PLUGIN[p] ?? p}×${w}`), 'REASONS'];
   const rows = order.map((n) => [
     n.name, n.feasible ? 'yes' : 'no', n.total === null ? '-' : String(n.total),

@@ -35,7 +35,9 @@ export function copiesToTry(nodes: readonly SchedNode[], bound: readonly SchedPo
 
 /** `count` copies of the pod, named name-1, name-2, …: one pod class (they differ only in name). */
 export function podCopies(pod: SchedPod, count: number): SchedPod[] {
-  return Array.from({ length: count }, (_, i) => ({ ...pod, name: `${pod.name}-${i + 1}` }));
+  // New pods: a nomination (status.nominatedNodeName) was the original's alone.
+  const { nominatedNodeName: _nominated, ...spec } = pod;
+  return Array.from({ length: count }, (_, i) => ({ ...spec, name: `${pod.name}-${i + 1}` }));
 }
 
 export interface CapacityReport {

@@ -30,7 +30,8 @@ export interface ThreadCtx {
   /**
    * The run's percentageOfNodesToScore (0: adaptive), set by whoever runs its
    * cycles on this thread: a cycle NodeAffinity's PreFilter narrowed finds its
-   * share of its own nodes, not of all of them.
+   * share of its own nodes, not of all of them. NaN until set, so a cycle that
+   * needs it on a thread no run configured fails instead of guessing.
    */
   percentage: number;
 }
@@ -44,7 +45,7 @@ export function createThreadCtx(st: SchedState): ThreadCtx {
     nonZeroCpu: st.nonZero.subarray(0, N), nonZeroMem: st.nonZero.subarray(N, 2 * N),
     topoCols: st.tables.topoKeys.map((_, k) => st.topo.subarray(k * N, (k + 1) * N)),
     lsRows: st.tables.labelSets.map((_, ls) => st.lsNode.subarray(ls * N, (ls + 1) * N)),
-    percentage: 0,
+    percentage: Number.NaN,
   };
 }
 

@@ -3,6 +3,7 @@
 import { createThreadCtx } from './context.js';
 import type { ScorePluginName } from './framework.js';
 import { SCORE_PLUGINS, filterShard, globalBufLength, mergeStats, prepareCycle, reasonStrings, scoreShard, shardBuf, shardBufBytes, shardStats, takeShards } from './framework.js';
+import { REASON_PREFILTER_SKIPPED, REASON_TERMS_CONFLICT } from './plugins/nodeaffinity.js';
 import type { SchedState } from './state.js';
 
 export interface NodeExplanation {
@@ -32,6 +33,12 @@ export function explainPod(st: SchedState, pod: number): NodeExplanation[] {
     scoreShard(c, buf, count, g, perPlugin);
   }
   const result: NodeExplanation[] = st.tables.nodeNames.map((name, n) => ({ name, feasible: reasons[n] === 0, reasons: reasonStrings(st, reasons[n] as number), scores: {}, total: null }));
+  // The nodes NodeAffinity's PreFilter leaves out are never filtered: say so, as the scheduler's message does.
+  const pf = c.cls.preFilter;
+  if (pf !== null) {
+    const listed = new Set(pf.nodes);
+    result.forEach((e, n) => { if (pf.conflict || !listed.has(n)) e.reasons = [pf.conflict ? REASON_TERMS_CONFLICT : REASON_PREFILTER_SKIPPED]; });
+  }
   for (let i = 0; i < count; i++) {
     const e = result[buf.node[i] as number] as NodeExplanation;
     let total = 0;

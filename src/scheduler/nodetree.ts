@@ -12,10 +12,14 @@ const REGION = 'topology.kubernetes.io/region';
 const BETA_ZONE = 'failure-domain.beta.kubernetes.io/zone';
 const BETA_REGION = 'failure-domain.beta.kubernetes.io/region';
 
-/** The node's zone key as the scheduler's cache groups by it (component-helpers GetZoneKey): region and zone, GA labels first. */
+/**
+ * The node's zone key as the scheduler's cache groups by it (component-helpers
+ * GetZoneKey): region and zone, each from the deprecated beta label when the
+ * node has it (old nodes carry both), else from the GA one.
+ */
 export function zoneKey(labels: Record<string, string>): string {
-  const zone = labels[ZONE] ?? labels[BETA_ZONE] ?? '';
-  const region = labels[REGION] ?? labels[BETA_REGION] ?? '';
+  const zone = labels[BETA_ZONE] ?? labels[ZONE] ?? '';
+  const region = labels[BETA_REGION] ?? labels[REGION] ?? '';
   // A NUL between the two, as upstream: a colon in either cannot make two keys collide.
   return region === '' && zone === '' ? '' : `${region}:\u0000:${zone}`;
 }

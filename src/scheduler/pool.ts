@@ -73,7 +73,7 @@ import type { Decision } from './framework.js';
 import type { Batch, Rerun } from './batch.js';
 import { aloneCycle, batchStats, commitBatch, ConflictCheck, MAX_BATCH, newBatch, planBatch, podRng, snapshotCycle } from './batch.js';
 import type { ScheduleOptions, ScheduleResult } from './scheduler.js';
-import type { SchedState } from './state.js';
+import type { PodClass, SchedState } from './state.js';
 import { plainCycle } from './state.js';
 import {
   C_CHUNKS, C_EPOCH, C_FAILED, C_NUM_TO_FIND, CLAIM_BYTES, C_POD, C_READY, C_SLEEP_EPOCH, C_START, C_STOP, CONTROL_SLOTS, MAX_CHUNKS, MAX_THREADS,
@@ -435,8 +435,7 @@ export class SchedulerPool {
         }
       }
       // Below 100%, and for a pod whose cycle is not the plain one (state.ts plainCycle): the reference cycle, on this thread alone (see the header).
-      const cls = st.tables.classes[st.podClass[pod] as number];
-      const plain = cls === undefined || plainCycle(cls);
+      const plain = plainCycle(st.tables.classes[st.podClass[pod] as number] as PodClass);
       const alone = !plain ? (this.single ?? (this.aloneShard ??= new SingleShard(st))) : eager ? null : this.single;
       if (alone !== null) {
         const c = prepared ?? prepareCycle(w.ctx, pod);

@@ -12,7 +12,7 @@ import { REASON_PREFILTER_SKIPPED, REASON_TERMS_CONFLICT } from './plugins/nodea
 import { PLUGIN_SAMPLE_EVERY, PluginTimer } from './plugintime.js';
 import type { PluginTimeShare } from './plugintime.js';
 import type { PodClass, SchedState } from './state.js';
-import { commitPod } from './state.js';
+import { commitPod, plainCycle } from './state.js';
 import type { BatchStats, Rerun } from './batch.js';
 import { aloneCycle, batchStats, commitBatch, ConflictCheck, newBatch, planBatch, podRng, runCycle } from './batch.js';
 import { SparseClasses } from './incremental.js';
@@ -124,7 +124,8 @@ export class CycleRecorder {
    * it measures the plugins, it is not part of scheduling.
    */
   sample(i: number, ctx: ThreadCtx, c: Cycle, start: number, numToFind: number): void {
-    if (this.timer === null || !this.timer.wants(i)) return;
+    // The sampler times the plain pass over every node; other cycles would skew the shares.
+    if (this.timer === null || !this.timer.wants(i) || !plainCycle(c.cls)) return;
     const s0 = performance.now();
     this.timer.sample(ctx, c, start, numToFind);
     const ms = performance.now() - s0;
@@ -318,6 +319,7 @@ export class SingleShard {
   private listed(ctx: ThreadCtx, c: Cycle, pf: NonNullable<PodClass['preFilter']>, start: number, rng: () => number): Decision {
     const { st, buf, takes, g } = this;
     if (pf.conflict) return { node: -1, processed: 0, feasible: 0, reasons: new Map([[REASON_TERMS_CONFLICT, st.N]]), rescored: false, preFilterMessage: REASON_TERMS_CONFLICT };
+    if (Number.isNaN(ctx.percentage)) throw new Error('ThreadCtx.percentage is not set: the run that schedules on this thread must set it');
     const numToFind = numFeasibleNodesToFind(ctx.percentage, pf.nodes.length);
     this.cols ??= nodeColumns(st);
     filterListed(ctx, c, pf.nodes, start, numToFind, buf, this.reasons[0] as Int32Array, this.cols);

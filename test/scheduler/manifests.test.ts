@@ -30,7 +30,6 @@ function tmpFile(name: string, text: string): string {
   return path;
 }
 
-const inputError = inputErrorOf;
 
 const node = (name: string, cpu: string, memory: string, extra = '') => `apiVersion: v1
 kind: Node
@@ -76,11 +75,11 @@ describe('manifest conversion', () => {
   it('keeps a Node resource name the API server would store (`CPU`) and refuses a fractional count or extended amount, in either list', () => {
     const c = parseClusterManifests(node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "110", CPU: "4"'), 'n.yaml');
     expect(c.nodes[0]?.allocatable).toEqual({ cpu: 4000, memory: 8 * Gi, pods: 110, CPU: 4 });
-    expect(inputError(() => parseClusterManifests(node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "1.5"'), 'n.yaml')).message)
+    expect(inputErrorOf(() => parseClusterManifests(node('n1', '4', '8Gi').replace('pods: "110"', 'pods: "1.5"'), 'n.yaml')).message)
       .toMatch(/^n\.yaml doc 1: Node n1: status\.allocatable: pods: must be a whole number .*got "1\.5"$/);
     // capacity is validated even where allocatable is the list kscale reads.
     const capacity = node('n1', '4', '8Gi', '  capacity: {cpu: "4", example.com/gpu: 500m}\n');
-    expect(inputError(() => parseClusterManifests(capacity, 'n.yaml')).message)
+    expect(inputErrorOf(() => parseClusterManifests(capacity, 'n.yaml')).message)
       .toMatch(/^n\.yaml doc 1: Node n1: status\.capacity: example\.com\/gpu: must be a whole number .*got "500m"$/);
   });
 
@@ -247,7 +246,7 @@ spec: {containers: [{name: c, image: i}]}
     ['an empty selector operator (required: it is not In)', pod('p', '1', '1Gi', '  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: z, operator: "", values: [a]}]}]}}}\n'),
       /matchExpressions\[0\]\.operator: is required \(one of In, NotIn, Exists, DoesNotExist, Gt, Lt\)/],
   ])('rejects %s with the file, object and field named', (_what, text, message) => {
-    expect(inputError(() => parseClusterManifests(text, 'bad.yaml')).message).toMatch(message);
+    expect(inputErrorOf(() => parseClusterManifests(text, 'bad.yaml')).message).toMatch(message);
   });
 });
 

@@ -16,11 +16,12 @@ describe('node-tree order (backend/cache/node_tree.go list)', () => {
     const z = (zone: string) => ({ 'topology.kubernetes.io/zone': zone });
     expect(names(nodeTreeOrder([n('x', {}), n('a1', z('a')), n('b1', z('b')), n('y', {}), n('a2', z('a'))]))).toEqual(['x', 'a1', 'b1', 'y', 'a2']);
   });
-  it('keys by region and zone, GA labels before the beta ones', () => {
+  it('keys by region and zone, the beta labels before the GA ones (GetZoneKey)', () => {
     expect(zoneKey({})).toBe('');
     expect(zoneKey({ 'topology.kubernetes.io/zone': 'a', 'topology.kubernetes.io/region': 'r' })).toBe('r:\u0000:a');
     expect(zoneKey({ 'failure-domain.beta.kubernetes.io/zone': 'a' })).toBe(':\u0000:a');
-    expect(zoneKey({ 'topology.kubernetes.io/zone': 'a', 'failure-domain.beta.kubernetes.io/zone': 'b' })).toBe(':\u0000:a');
+    expect(zoneKey({ 'topology.kubernetes.io/zone': 'a', 'failure-domain.beta.kubernetes.io/zone': 'b' })).toBe(':\u0000:b');
+    expect(zoneKey({ 'topology.kubernetes.io/region': 'r', 'failure-domain.beta.kubernetes.io/region': 'old' })).toBe('old:\u0000:');
     // One zone name in two regions is two zones.
     const nodes = [n('r1a', { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'a' }), n('r1b', { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'a' }), n('r2a', { 'topology.kubernetes.io/region': 'r2', 'topology.kubernetes.io/zone': 'a' })];
     expect(names(nodeTreeOrder(nodes))).toEqual(['r1a', 'r2a', 'r1b']);

@@ -3,6 +3,7 @@
 // that node's status joins the diagnosis of the usual pass
 // (schedule_one.go evaluateNominatedNode, findNodesThatFitPod).
 import { describe, expect, it } from 'vitest';
+import { podCopies } from '../../src/scheduler/capacity.js';
 import { parseClusterManifests } from '../../src/scheduler/manifests.js';
 import { scheduleReference } from '../../src/scheduler/scheduler.js';
 import type { ScheduleOptions } from '../../src/scheduler/scheduler.js';
@@ -43,6 +44,11 @@ describe('nominatedNodeName', () => {
     expect(placed([ds]).messages).toEqual([
       "0/200 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector, 198 node(s) didn't satisfy plugin(s) [NodeAffinity].",
     ]);
+  });
+
+  it('is the nominated pod\'s own: --capacity copies of it are new pods without one', () => {
+    const copies = podCopies(web('a', '100m', { nominatedNodeName: 'n5' }), 2);
+    expect(copies.map((p) => [p.name, p.nominatedNodeName])).toEqual([['a-1', undefined], ['a-2', undefined]]);
   });
 
   it('ignores a nomination to a node the cluster does not have', () => {

@@ -3,6 +3,7 @@
 // rest as the PreFilter left them out, and advances the start index by the
 // nodes it examined (schedule_one.go findNodesThatFitPod).
 import { afterAll, describe, expect, it } from 'vitest';
+import { explainPod } from '../../src/scheduler/explain.js';
 import { preFilterNodeNames } from '../../src/scheduler/plugins/nodeaffinity.js';
 import { SchedulerPool } from '../../src/scheduler/pool.js';
 import { scheduleReference } from '../../src/scheduler/scheduler.js';
@@ -62,6 +63,15 @@ describe('a cycle narrowed to named nodes', () => {
     ]);
   });
 
+  it('--explain reports the nodes left out as the scheduler does', () => {
+    const b = buildState(nodes().slice(0, 6), [daemon('ds', [names(['n3'])])]);
+    const ex = explainPod(b.state, 0);
+    expect(ex.map((e) => e.feasible)).toEqual([false, false, false, true, false, false]);
+    expect(ex[0]?.reasons).toEqual(["node(s) didn't satisfy plugin(s) [NodeAffinity]"]);
+    const torn = buildState(nodes().slice(0, 2), [daemon('torn', [names(['n0'], ['n1'])])]);
+    expect(explainPod(torn.state, 0).map((e) => e.reasons)).toEqual([['pod affinity terms conflict'], ['pod affinity terms conflict']]);
+  });
+
   it('scores and picks among several named nodes, the percentage taken of them', () => {
     const b = buildState(nodes(), [daemon('pair', [names(['n7', 'n100', 'n9'])])]);
     expect(nameOf(b, scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 100, seed: 3 }).placements[0] as number)).toBe('n100');
@@ -84,6 +94,29 @@ describe('narrowed and nominated cycles on the pool', () => {
     });
     return buildState(nodes, pods);
   };
+  it('2 workers equal the reference path when the named lists are long enough for the percentage to count (10%, batch 1 and 4)', async () => {
+    // 1,100 of 1,200 nodes named: numFeasibleNodesToFind(10, 1100) = 110, not all of them; batch helpers get the percentage through the control block.
+    const wide = () => {
+      const nodes = generateNodes(1200, 3);
+      const pods = generatePods('mixed', 400, 3).flatMap((p, i) => {
+        if (i % 30 === 0) p.nominatedNodeName = (nodes[(i * 17) % 1200] as { name: string }).name;
+        if (i % 25 !== 0) return [p];
+        const named = Array.from({ length: 1100 }, (_, k) => (nodes[(i + k) % 1200] as { name: string }).name);
+        return [p, daemon(`wide-${i}`, [names(named)])];
+      });
+      return buildState(nodes, pods);
+    };
+    for (const batch of [1, 4]) {
+      const opts: ScheduleOptions = { percentageOfNodesToScore: 10, seed: 9, batch, engine: 'incremental' };
+      const a = wide();
+      const ref = scheduleReference(a.state, a.pending, opts);
+      const b = wide();
+      const pool = new SchedulerPool(b.state, 2);
+      pools.push(pool);
+      const r = await pool.schedule(b.pending, opts);
+      expect(Array.from(r.placements), `batch ${batch}`).toEqual(Array.from(ref.placements));
+    }
+  });
   for (const [pct, batch] of [[0, 1], [100, 1], [0, 4]] as const) {
     it(`2 workers equal the reference path (percentage ${pct || 'adaptive'}, batch ${batch})`, async () => {
       const opts: ScheduleOptions = { percentageOfNodesToScore: pct, seed: 42, batch, engine: 'incremental' };
