@@ -82,6 +82,15 @@ describe('narrowed and nominated cycles on the pool', () => {
   const pools: SchedulerPool[] = [];
   afterAll(async () => { await Promise.all(pools.map((p) => p.close())); });
   // The mixed workload with a DaemonSet pod after every 20th of its pods, each naming one node, and every 30th pod nominated to a node.
+  /** The same run on the reference path and on a 2-worker pool, each on its own copy of the cluster. */
+  const bothWays = async (make: () => ReturnType<typeof buildState>, opts: ScheduleOptions) => {
+    const a = make();
+    const ref = scheduleReference(a.state, a.pending, opts);
+    const b = make();
+    const pool = new SchedulerPool(b.state, 2);
+    pools.push(pool);
+    return { a, ref, r: await pool.schedule(b.pending, opts) };
+  };
   const ownNode = new Map<string, string>();
   const cluster = () => {
     const nodes = generateNodes(300, 7);
@@ -107,25 +116,13 @@ describe('narrowed and nominated cycles on the pool', () => {
       return buildState(nodes, pods);
     };
     for (const batch of [1, 4]) {
-      const opts: ScheduleOptions = { percentageOfNodesToScore: 10, seed: 9, batch, engine: 'incremental' };
-      const a = wide();
-      const ref = scheduleReference(a.state, a.pending, opts);
-      const b = wide();
-      const pool = new SchedulerPool(b.state, 2);
-      pools.push(pool);
-      const r = await pool.schedule(b.pending, opts);
+      const { ref, r } = await bothWays(wide, { percentageOfNodesToScore: 10, seed: 9, batch, engine: 'incremental' });
       expect(Array.from(r.placements), `batch ${batch}`).toEqual(Array.from(ref.placements));
     }
   });
   for (const [pct, batch] of [[0, 1], [100, 1], [0, 4]] as const) {
     it(`2 workers equal the reference path (percentage ${pct || 'adaptive'}, batch ${batch})`, async () => {
-      const opts: ScheduleOptions = { percentageOfNodesToScore: pct, seed: 42, batch, engine: 'incremental' };
-      const a = cluster();
-      const ref = scheduleReference(a.state, a.pending, opts);
-      const b = cluster();
-      const pool = new SchedulerPool(b.state, 2);
-      pools.push(pool);
-      const r = await pool.schedule(b.pending, opts);
+      const { a, ref, r } = await bothWays(cluster, { percentageOfNodesToScore: pct, seed: 42, batch, engine: 'incremental' });
       expect(Array.from(r.placements)).toEqual(Array.from(ref.placements));
       expect(r.unschedulable.map((u) => u.message)).toEqual(ref.unschedulable.map((u) => u.message));
       // Every DaemonSet pod that was placed is on its own node, and most were placed.
