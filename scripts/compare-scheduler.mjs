@@ -34,7 +34,7 @@ async function variant(spec) {
   const [root, engine, workers, batch] = spec.split(':');
   if (!root || !engine || !(Number(workers) >= 1) || !(Number(batch) >= 1)) throw new Error(`variant "${spec}" is not ROOT:ENGINE:WORKERS:BATCH`);
   const m = await import(pathToFileURL(resolve(root, 'dist', 'src', 'scheduler', 'index.js')).href);
-  const b = m.buildState(m.generateNodes(nodes, seed), m.generatePods(values.workload, pods, seed));
+  const b = m.buildState(m.generateNodes(nodes, seed), m.generatePods(values.workload, pods, seed, nodes));
   const pool = new m.SchedulerPool(b.state, Number(workers));
   return { spec, b, pool, opts: { percentageOfNodesToScore: pct, seed, engine, pluginSampleEvery: 0, batch: Number(batch) }, ms: [] };
 }

@@ -162,7 +162,7 @@ function isEngine(name: string): name is Engine {
 
 export const scheduleCommand: Command = {
   summary: "kube-scheduler's filter/score pipeline on a synthetic cluster or real manifests: throughput, placements, --explain",
-  usage: 'kscale schedule [--nodes N] [--pods N] [--workload basic|spread|antiaffinity|nodeaffinity|mixed] [--workers N] '
+  usage: 'kscale schedule [--nodes N] [--pods N] [--workload basic|spread|antiaffinity|nodeaffinity|daemonset|mixed] [--workers N] '
     + '[--percentage-of-nodes-to-score P] [--engine incremental|full] [--batch B] [--seed N] [--placements FILE] [--json]\n'
     + '       kscale schedule --cluster FILE… [--workers N] [--percentage-of-nodes-to-score P] [--engine incremental|full] [--batch B] [--seed N] [--placements FILE] [--json]\n'
     + '       kscale schedule --cluster FILE… --pod FILE --explain [--json]\n'

@@ -13,7 +13,7 @@ export interface ClusterProfile {
   newConnectionsPerSecondPerNode: number;
   /** Pods created at once (a Deployment scale-up, a batch job) the scheduler must place. */
   podBurst: number;
-  /** scheduler workload shape to project with (basic, spread, antiaffinity, nodeaffinity, mixed); default basic. */
+  /** scheduler workload shape to project with (one of the synthetic WORKLOADS: basic, spread, antiaffinity, nodeaffinity, daemonset, mixed); default basic. */
   workload?: string;
 }
 

@@ -65,70 +65,117 @@ interface StaticEntry {
    * the scored nodes: they rarely change between pods of one spec.
    */
   weighted: Map<number, Int32Array>;
+  /**
+   * The nodes it holds values for, when not every node (listedStatic: a
+   * PreFilter list); the others read as NodeAffinity rejections.
+   */
+  only: Int32Array | null;
 }
 
 const MAX_WEIGHTED_VARIANTS = 8;
 
-/** The weighted static scores for the given maxima, built once per variant (O(N)). */
+/** The weighted static scores for the given maxima, built once per variant (O(N), or over `only`'s nodes). */
 function weightedStatic(stat: StaticEntry, maxTaint: number, maxAffinity: number): Int32Array {
   const key = maxTaint * 1_000_003 + maxAffinity;
   let w = stat.weighted.get(key);
   if (w === undefined) {
-    const { taintCount, nodeAffinity, image } = stat;
+    const { taintCount, nodeAffinity, image, only } = stat;
     const N = taintCount.length;
     w = new Int32Array(N);
-    for (let n = 0; n < N; n++) {
+    const one = (n: number, into: Int32Array): void => {
       // helper.DefaultNormalizeScore: reversed for TaintToleration, plain for NodeAffinity.
       const taint = maxTaint === 0 ? MAX_NODE_SCORE : MAX_NODE_SCORE - Math.trunc((MAX_NODE_SCORE * (taintCount[n] as number)) / maxTaint);
       const affinity = maxAffinity === 0 ? 0 : Math.trunc((MAX_NODE_SCORE * (nodeAffinity[n] as number)) / maxAffinity);
-      w[n] = TAINT_TOLERATION_WEIGHT * taint + NODE_AFFINITY_WEIGHT * affinity + IMAGE_LOCALITY_WEIGHT * (image[n] as number);
-    }
+      into[n] = TAINT_TOLERATION_WEIGHT * taint + NODE_AFFINITY_WEIGHT * affinity + IMAGE_LOCALITY_WEIGHT * (image[n] as number);
+    };
+    if (only === null) for (let n = 0; n < N; n++) one(n, w);
+    else for (const n of only) one(n, w);
     if (stat.weighted.size >= MAX_WEIGHTED_VARIANTS) stat.weighted.clear();
     stat.weighted.set(key, w);
   }
   return w;
 }
 
+function emptyStatic(N: number): StaticEntry {
+  return { reason: new Int32Array(N), nextPass: new Int32Array(N), taintCount: new Int32Array(N), nodeAffinity: new Int32Array(N), image: new Int32Array(N), weighted: new Map(), only: null };
+}
+
+/** The static plugins' outcome and scores for node n into e (staticEntry's per-node work). */
+function fillStatic(ctx: ThreadCtx, cls: PodClass, e: StaticEntry, n: number, imageIds: number[]): void {
+  const { st } = ctx;
+  const name = st.tables.nodeNames[n] as string;
+  const l = allNodeLabels(ctx)[n] as Record<string, string>;
+  const t = allNodeTaints(ctx)[n] as ReturnType<typeof allNodeTaints>[number];
+  let reason: number = Fail.none;
+  if (!nodeUnschedulableFits(st.unschedulable[n] === 1, cls.tolerations)) reason = Fail.unschedulable;
+  else if (!nodeNameFits(cls.nodeName, name)) reason = Fail.nodeName;
+  else {
+    const ti = firstUntoleratedTaint(t, cls.tolerations);
+    if (ti >= 0) reason = Fail.taint | (((st.taintStart[n] as number) + ti) << 4);
+    else if (!nodeAffinityFits(cls.nodeSelector, cls.requiredNodeAffinity, l, name)) reason = Fail.nodeAffinity;
+  }
+  e.reason[n] = reason;
+  e.taintCount[n] = intolerablePreferNoSchedule(t, cls.tolerations);
+  e.nodeAffinity[n] = preferredNodeAffinityScore(cls.preferredNodeAffinity, l, name);
+  let sum = 0;
+  for (const id of imageIds) {
+    if (id < 0) continue;
+    let has = false;
+    for (let j = st.imageStart[n] as number; j < (st.imageStart[n + 1] as number); j++) if (st.imageId[j] === id) { has = true; break; }
+    if (has) sum += scaledImageScore(st.imageSize[id] as number, st.imageNumNodes[id] as number, st.N);
+  }
+  e.image[n] = imageLocalityPriority(sum, cls.images.length);
+}
+
+function fillNextPass(e: StaticEntry): void {
+  const N = e.reason.length;
+  let next = N;
+  for (let n = N - 1; n >= 0; n--) {
+    if (e.reason[n] === Fail.none) next = n;
+    e.nextPass[n] = next;
+  }
+}
+
+function imageIdsOf(ctx: ThreadCtx, cls: PodClass): number[] {
+  return cls.images.map((img) => ctx.st.tables.images.indexOf(img));
+}
+
 function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
   return memoize(ctx, `static:${cls.staticKey}`, () => {
-    const { st } = ctx;
-    const { N } = st;
-    const labels = allNodeLabels(ctx);
-    const taints = allNodeTaints(ctx);
-    const e: StaticEntry = { reason: new Int32Array(N), nextPass: new Int32Array(N), taintCount: new Int32Array(N), nodeAffinity: new Int32Array(N), image: new Int32Array(N), weighted: new Map() };
-    const imageIds = cls.images.map((img) => st.tables.images.indexOf(img));
-    const numContainers = cls.images.length;
-    for (let n = 0; n < N; n++) {
-      const name = st.tables.nodeNames[n] as string;
-      const l = labels[n] as Record<string, string>;
-      const t = taints[n] as ReturnType<typeof allNodeTaints>[number];
-      let reason: number = Fail.none;
-      if (!nodeUnschedulableFits(st.unschedulable[n] === 1, cls.tolerations)) reason = Fail.unschedulable;
-      else if (!nodeNameFits(cls.nodeName, name)) reason = Fail.nodeName;
-      else {
-        const ti = firstUntoleratedTaint(t, cls.tolerations);
-        if (ti >= 0) reason = Fail.taint | (((st.taintStart[n] as number) + ti) << 4);
-        else if (!nodeAffinityFits(cls.nodeSelector, cls.requiredNodeAffinity, l, name)) reason = Fail.nodeAffinity;
-      }
-      e.reason[n] = reason;
-      e.taintCount[n] = intolerablePreferNoSchedule(t, cls.tolerations);
-      e.nodeAffinity[n] = preferredNodeAffinityScore(cls.preferredNodeAffinity, l, name);
-      let sum = 0;
-      for (const id of imageIds) {
-        if (id < 0) continue;
-        let has = false;
-        for (let j = st.imageStart[n] as number; j < (st.imageStart[n + 1] as number); j++) if (st.imageId[j] === id) { has = true; break; }
-        if (has) sum += scaledImageScore(st.imageSize[id] as number, st.imageNumNodes[id] as number, N);
-      }
-      e.image[n] = imageLocalityPriority(sum, numContainers);
-    }
-    let next = N;
-    for (let n = N - 1; n >= 0; n--) {
-      if (e.reason[n] === Fail.none) next = n;
-      e.nextPass[n] = next;
-    }
+    const e = emptyStatic(ctx.st.N);
+    const imageIds = imageIdsOf(ctx, cls);
+    for (let n = 0; n < ctx.st.N; n++) fillStatic(ctx, cls, e, n, imageIds);
+    fillNextPass(e);
     return e;
   });
+}
+
+/**
+ * The static entry of a class NodeAffinity's PreFilter narrowed: its listed
+ * nodes' values in this thread's one scratch entry, refilled every cycle;
+ * every other node reads as rejected by NodeAffinity, which it is. Such
+ * classes are one per DaemonSet pod, so a memoised O(N) entry each would cost
+ * O(N) time and memory per pod (15,000 nodes: 300 KB a pod).
+ */
+function listedStatic(ctx: ThreadCtx, cls: PodClass, nodes: Int32Array): StaticEntry {
+  const e = memoize(ctx, 'static-listed', () => {
+    const s = emptyStatic(ctx.st.N);
+    s.reason.fill(Fail.nodeAffinity);
+    s.only = new Int32Array(0);
+    return s;
+  });
+  for (const n of e.only as Int32Array) {
+    e.reason[n] = Fail.nodeAffinity;
+    e.taintCount[n] = 0;
+    e.nodeAffinity[n] = 0;
+    e.image[n] = 0;
+  }
+  const imageIds = imageIdsOf(ctx, cls);
+  for (const n of nodes) fillStatic(ctx, cls, e, n, imageIds);
+  e.only = nodes;
+  e.weighted.clear();
+  fillNextPass(e);
+  return e;
 }
 
 export interface Cycle {
@@ -172,7 +219,8 @@ export interface FitCache {
 /** Per class: what never changes between its pods (per thread). */
 interface ClassPlan {
   fit: FitCache;
-  stat: StaticEntry;
+  /** null for a class with a PreFilter list: its entry is refilled every cycle (listedStatic). */
+  stat: StaticEntry | null;
   extra: Int32Array;
   bucketed: boolean;
   h: number;
@@ -192,7 +240,7 @@ function classPlan(ctx: ThreadCtx, classId: number, cls: PodClass, soft: SpreadC
     });
     const fitKey = `fit:${cls.requests.join(',')}:${cls.nonZeroCpu}:${cls.nonZeroMemory}:${cls.bestEffort}`;
     const fit = memoize(ctx, fitKey, (): FitCache => ({ version: new Int32Array(ctx.st.N).fill(-1), code: new Int32Array(ctx.st.N) }));
-    return { fit, stat: memoize(ctx, `static:${cls.staticKey}`, () => staticEntry(ctx, cls)), extra: Int32Array.from(extra), bucketed, h, z };
+    return { fit, stat: cls.preFilter === null ? staticEntry(ctx, cls) : null, extra: Int32Array.from(extra), bucketed, h, z };
   });
 }
 
@@ -204,7 +252,7 @@ export function prepareCycle(ctx: ThreadCtx, pod: number): Cycle {
   const p = classPlan(ctx, classId, cls, spreadSoft);
   const zs = p.z >= 0 ? (spreadSoft[p.z] as SpreadCycle) : null;
   return {
-    pod, classId, cls, stat: p.stat, spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
+    pod, classId, cls, stat: p.stat ?? listedStatic(ctx, cls, (cls.preFilter as NonNullable<PodClass['preFilter']>).nodes), spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
     extra: p.extra, fit: p.fit, bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1, spec: null,
   };
 }

@@ -107,7 +107,7 @@ export async function scheduleBuilt(built: BuiltState, spec: ScheduleSpec): Prom
 /** Builds the synthetic cluster and schedules it; the measured span is the scheduling loop only. */
 export async function runSynthetic(spec: RunSpec): Promise<RunSummary> {
   const b0 = performance.now();
-  const built = buildState(generateNodes(spec.nodes, spec.seed), generatePods(spec.workload, spec.pods, spec.seed));
+  const built = buildState(generateNodes(spec.nodes, spec.seed), generatePods(spec.workload, spec.pods, spec.seed, spec.nodes));
   const buildMs = performance.now() - b0;
   return { ...(await scheduleBuilt(built, spec)), spec, buildMs };
 }

@@ -13,7 +13,7 @@ import { mulberry32 } from '../stats/summary.js';
 import type { LabelSelector, SchedNode, SchedPod, Taint } from './types.js';
 import { LABEL_HOSTNAME, LABEL_ZONE } from './types.js';
 
-export const WORKLOADS = ['basic', 'spread', 'antiaffinity', 'nodeaffinity', 'mixed'] as const;
+export const WORKLOADS = ['basic', 'spread', 'antiaffinity', 'nodeaffinity', 'daemonset', 'mixed'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export function isWorkload(s: string): s is Workload {
@@ -138,15 +138,34 @@ const makeCacheClient: Maker = (i) => {
   return p;
 };
 
+/**
+ * DaemonSets rolling out over the cluster: pod i is DaemonSet ⌊i / nodes⌋'s
+ * pod for node-(i mod nodes), held there as the DaemonSet controller holds
+ * its pods (required node affinity matchFields metadata.name In [node]:
+ * NodeAffinity's PreFilter result, scheduler_perf's SchedulingDaemonset path),
+ * tolerating every taint, as node agents (CNI, kube-proxy, exporters) do.
+ */
+function makeDaemon(nodes: number): Maker {
+  return (i) => {
+    const ds = Math.floor(i / nodes);
+    const p = basePod('kube-system', `ds-${ds}-${i % nodes}`, { app: `ds-${ds}` }, 50, 64 * MI, IMAGES[0]!.name);
+    p.requiredNodeAffinity = [{ matchExpressions: [], matchFields: [{ key: 'metadata.name', operator: 'In', values: [`node-${i % nodes}`] }] }];
+    p.tolerations = [{ key: '', operator: 'Exists', value: '', effect: '' }];
+    return p;
+  };
+}
+
 const MIX: [number, Maker][] = [
   [0.45, makeDeployment], [0.15, makeBasic], [0.1, makeSpread], [0.08, makeAnti], [0.1, makeNodeAffinity],
   [0.04, makeCacheClient], [0.06, makeGpu], [0.02, makeHostPort],
 ];
 
-export function generatePods(workload: Workload, count: number, seed: number): SchedPod[] {
+/** The workload's pods; `nodes` (the cluster generateNodes made) is what the daemonset workload's pods are held to. */
+export function generatePods(workload: Workload, count: number, seed: number, nodes = 0): SchedPod[] {
   if (!Number.isInteger(count) || count < 0) throw new InputError('--pods', `must be a non-negative integer, got ${count}`);
+  if (workload === 'daemonset' && !(nodes >= 1)) throw new Error('generatePods: the daemonset workload needs the node count');
   const rand = mulberry32(seed ^ 0x5eed);
-  const single: Record<Exclude<Workload, 'mixed'>, Maker> = { basic: makeBasic, spread: makeSpread, antiaffinity: makeAnti, nodeaffinity: makeNodeAffinity };
+  const single: Record<Exclude<Workload, 'mixed'>, Maker> = { basic: makeBasic, spread: makeSpread, antiaffinity: makeAnti, nodeaffinity: makeNodeAffinity, daemonset: makeDaemon(nodes) };
   return Array.from({ length: count }, (_, i) => {
     if (workload !== 'mixed') return single[workload](i, rand);
     let r = rand();
@@ -162,4 +181,6 @@ export const SCHEDULER_PERF_THRESHOLDS: Partial<Record<Workload, { test: string;
   antiaffinity: { test: 'SchedulingPodAntiAffinity/5000Nodes_2000Pods', podsPerSecond: 60 },
   // affinity/performance-config.yaml: the 5000Nodes workload has no threshold; 5000Nodes_10000Pods (5000 pods bound first) has.
   nodeaffinity: { test: 'SchedulingNodeAffinity/5000Nodes_10000Pods', podsPerSecond: 220 },
+  // misc/performance-config.yaml: 15,000 nodes, every pod held to one named node; the same PreFilter path.
+  daemonset: { test: 'SchedulingDaemonset/15000Nodes', podsPerSecond: 1100 },
 };

@@ -78,6 +78,14 @@ describe('a cycle narrowed to named nodes', () => {
   });
 });
 
+describe('the daemonset workload', () => {
+  it('holds pod i to node i mod N, every one placed there (taints and cordons tolerated)', () => {
+    const b = buildState(generateNodes(300, 7), generatePods('daemonset', 600, 7, 300));
+    const r = scheduleReference(b.state, b.pending, { percentageOfNodesToScore: 0, seed: 1 });
+    expect(Array.from(r.placements, (n) => b.state.tables.nodeNames[n])).toEqual(Array.from({ length: 600 }, (_, i) => `node-${i % 300}`));
+  });
+});
+
 describe('narrowed and nominated cycles on the pool', () => {
   const pools: SchedulerPool[] = [];
   afterAll(async () => { await Promise.all(pools.map((p) => p.close())); });

@@ -19,7 +19,7 @@ const pools: SchedulerPool[] = [];
 afterAll(async () => { await Promise.all(pools.map((p) => p.close())); });
 
 function cluster(workload: Workload, nodes: number, pods: number, seed = 7) {
-  return buildState(generateNodes(nodes, seed), generatePods(workload, pods, seed));
+  return buildState(generateNodes(nodes, seed), generatePods(workload, pods, seed, nodes));
 }
 
 async function viaPool(workload: Workload, nodes: number, pods: number, workers: number, pct: number): Promise<ScheduleResult> {

@@ -8,11 +8,12 @@ describe('SCHEDULER_PERF_THRESHOLDS', () => {
     expect(SCHEDULER_PERF_THRESHOLDS.spread).toEqual({ test: 'TopologySpreading/5000Nodes_5000Pods', podsPerSecond: 460 });
     expect(SCHEDULER_PERF_THRESHOLDS.antiaffinity).toEqual({ test: 'SchedulingPodAntiAffinity/5000Nodes_2000Pods', podsPerSecond: 60 });
     expect(SCHEDULER_PERF_THRESHOLDS.basic).toEqual({ test: 'SchedulingBasic/5000Nodes_50000Pods', podsPerSecond: 810 });
+    expect(SCHEDULER_PERF_THRESHOLDS.daemonset).toEqual({ test: 'SchedulingDaemonset/15000Nodes', podsPerSecond: 1100 });
   });
   it('names a 5000-node upstream test for a known workload, with a positive rate', () => {
     for (const [workload, t] of Object.entries(SCHEDULER_PERF_THRESHOLDS)) {
       expect(WORKLOADS as readonly string[]).toContain(workload);
-      expect(t.test).toMatch(/^[A-Za-z]+\/5000Nodes(_\w+)?$/);
+      expect(t.test).toMatch(/^[A-Za-z]+\/\d+Nodes(_\w+)?$/);
       expect(t.podsPerSecond).toBeGreaterThan(0);
     }
   });
