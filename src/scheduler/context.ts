@@ -59,6 +59,25 @@ export function allNodeTaints(ctx: ThreadCtx): Taint[][] {
   return ctx.taints;
 }
 
+/**
+ * memoize with at most `capacity` values of one kind, least recently used out:
+ * for values made per distinct input that a run may bring without bound.
+ */
+export function memoizeBounded<T>(ctx: ThreadCtx, kind: string, key: string, capacity: number, make: () => T): T {
+  const cache = memoize(ctx, `bounded:${kind}`, () => new Map<string, T>());
+  let v = cache.get(key);
+  if (v !== undefined) {
+    // Most recently used last.
+    cache.delete(key);
+    cache.set(key, v);
+    return v;
+  }
+  v = make();
+  while (cache.size >= capacity) cache.delete(cache.keys().next().value as string);
+  cache.set(key, v);
+  return v;
+}
+
 export function memoize<T>(ctx: ThreadCtx, key: string, make: () => T): T {
   let v = ctx.memo.get(key) as T | undefined;
   if (v === undefined) {

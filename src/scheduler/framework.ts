@@ -15,7 +15,7 @@
 // NodeAffinity, ImageLocality) are evaluated once per distinct pod spec and
 // node and memoized: node labels, taints and images never change during a run.
 import type { ThreadCtx } from './context.js';
-import { allNodeLabels, allNodeTaints, memoClass, memoize } from './context.js';
+import { allNodeLabels, allNodeTaints, memoClass, memoize, memoizeBounded } from './context.js';
 import type { PodClass, SchedState } from './state.js';
 import { Histogram } from './histogram.js';
 import { MAX_NODE_SCORE } from './plugins/helper.js';
@@ -140,11 +140,22 @@ function imageIdsOf(ctx: ThreadCtx, cls: PodClass): number[] {
   return cls.images.map((img) => ctx.st.tables.images.indexOf(img));
 }
 
+/**
+ * Static entries a thread keeps at most, least recently used out: manifests
+ * may give every pod a static part of its own (a nodeSelector naming its
+ * host), and each entry holds five arrays over every node and up to
+ * MAX_WEIGHTED_VARIANTS more.
+ */
+export const MAX_STATIC_BYTES = 256 * 2 ** 20;
+
+/** The class's static entry, by its static key, from this thread's bounded cache. */
 function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
-  return memoize(ctx, `static:${cls.staticKey}`, () => {
-    const e = emptyStatic(ctx.st.N);
+  const { N } = ctx.st;
+  const capacity = Math.max(1, Math.floor(MAX_STATIC_BYTES / (4 * N * (5 + MAX_WEIGHTED_VARIANTS))));
+  return memoizeBounded(ctx, 'static', cls.staticKey, capacity, () => {
+    const e = emptyStatic(N);
     const imageIds = imageIdsOf(ctx, cls);
-    for (let n = 0; n < ctx.st.N; n++) fillStatic(ctx, cls, e, n, imageIds);
+    for (let n = 0; n < N; n++) fillStatic(ctx, cls, e, n, imageIds);
     fillNextPass(e);
     return e;
   });
@@ -219,8 +230,6 @@ export interface FitCache {
 /** Per class: what never changes between its pods (per thread). */
 interface ClassPlan {
   fit: FitCache;
-  /** null for a class with a PreFilter list: its entry is refilled every cycle (listedStatic). */
-  stat: StaticEntry | null;
   extra: Int32Array;
   bucketed: boolean;
   h: number;
@@ -240,7 +249,7 @@ function classPlan(ctx: ThreadCtx, classId: number, cls: PodClass, soft: SpreadC
     });
     const fitKey = `fit:${cls.requests.join(',')}:${cls.nonZeroCpu}:${cls.nonZeroMemory}:${cls.bestEffort}`;
     const fit = memoize(ctx, fitKey, (): FitCache => ({ version: new Int32Array(ctx.st.N).fill(-1), code: new Int32Array(ctx.st.N) }));
-    return { fit, stat: cls.preFilter === null ? staticEntry(ctx, cls) : null, extra: Int32Array.from(extra), bucketed, h, z };
+    return { fit, extra: Int32Array.from(extra), bucketed, h, z };
   });
 }
 
@@ -252,7 +261,8 @@ export function prepareCycle(ctx: ThreadCtx, pod: number): Cycle {
   const p = classPlan(ctx, classId, cls, spreadSoft);
   const zs = p.z >= 0 ? (spreadSoft[p.z] as SpreadCycle) : null;
   return {
-    pod, classId, cls, stat: p.stat ?? listedStatic(ctx, cls, (cls.preFilter as NonNullable<PodClass['preFilter']>).nodes), spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
+    // The static entry each cycle from the bounded cache (a plan holding it would keep every one alive), or the listed nodes'.
+    pod, classId, cls, stat: cls.preFilter === null ? staticEntry(ctx, cls) : listedStatic(ctx, cls, cls.preFilter.nodes), spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
     extra: p.extra, fit: p.fit, bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1, spec: null,
   };
 }
