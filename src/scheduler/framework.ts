@@ -146,7 +146,7 @@ function imageIdsOf(ctx: ThreadCtx, cls: PodClass): number[] {
  * host), and each entry holds five arrays over every node and up to
  * MAX_WEIGHTED_VARIANTS more.
  */
-export const MAX_STATIC_BYTES = 256 * 2 ** 20;
+const MAX_STATIC_BYTES = 256 * 2 ** 20;
 
 /** The class's static entry, by its static key, from this thread's bounded cache. */
 function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
@@ -227,9 +227,19 @@ export interface FitCache {
   code: Int32Array;
 }
 
+/** FitCaches a thread keeps at most (two arrays over every node each), least recently used out: requests may differ per pod. */
+const MAX_FIT_CACHE_BYTES = 128 * 2 ** 20;
+
+/** The FitCache of one resource shape, from this thread's bounded cache (a new one starts with every node stale). */
+function fitCache(ctx: ThreadCtx, fitKey: string): FitCache {
+  const { N } = ctx.st;
+  return memoizeBounded(ctx, 'fit', fitKey, Math.max(1, Math.floor(MAX_FIT_CACHE_BYTES / (8 * N))), (): FitCache => ({ version: new Int32Array(N).fill(-1), code: new Int32Array(N) }));
+}
+
 /** Per class: what never changes between its pods (per thread). */
 interface ClassPlan {
-  fit: FitCache;
+  /** Key of its FitCache (requests, non-zero requests, best effort): classes of one resource shape share it. */
+  fitKey: string;
   extra: Int32Array;
   bucketed: boolean;
   h: number;
@@ -247,9 +257,8 @@ function classPlan(ctx: ThreadCtx, classId: number, cls: PodClass, soft: SpreadC
       if (s.hostname) { if (h >= 0) bucketed = false; h = i; }
       else { if (z >= 0) bucketed = false; z = i; }
     });
-    const fitKey = `fit:${cls.requests.join(',')}:${cls.nonZeroCpu}:${cls.nonZeroMemory}:${cls.bestEffort}`;
-    const fit = memoize(ctx, fitKey, (): FitCache => ({ version: new Int32Array(ctx.st.N).fill(-1), code: new Int32Array(ctx.st.N) }));
-    return { fit, extra: Int32Array.from(extra), bucketed, h, z };
+    const fitKey = `${cls.requests.join(',')}:${cls.nonZeroCpu}:${cls.nonZeroMemory}:${cls.bestEffort}`;
+    return { fitKey, extra: Int32Array.from(extra), bucketed, h, z };
   });
 }
 
@@ -263,7 +272,7 @@ export function prepareCycle(ctx: ThreadCtx, pod: number): Cycle {
   return {
     // The static entry each cycle from the bounded cache (a plan holding it would keep every one alive), or the listed nodes'.
     pod, classId, cls, stat: cls.preFilter === null ? staticEntry(ctx, cls) : listedStatic(ctx, cls, cls.preFilter.nodes), spreadHard: prepareSpreadFilter(ctx, classId, cls), spreadSoft, affinity: prepareAffinity(ctx, classId, cls),
-    extra: p.extra, fit: p.fit, bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1, spec: null,
+    extra: p.extra, fit: fitCache(ctx, p.fitKey), bucketed: p.bucketed, h: p.h, z: p.z, buckets: zs ? (ctx.st.tables.topoDomains[zs.def.topoKey] as number) : 1, spec: null,
   };
 }
 
