@@ -62,9 +62,10 @@ export function allNodeTaints(ctx: ThreadCtx): Taint[][] {
 /**
  * memoize with at most `capacity` values of one kind, least recently used out:
  * for values made per distinct input that a run may bring without bound.
+ * `kind` names the cache in ctx.memo (every cycle looks it up: no key built).
  */
 export function memoizeBounded<T>(ctx: ThreadCtx, kind: string, key: string, capacity: number, make: () => T): T {
-  const cache = memoize(ctx, `bounded:${kind}`, () => new Map<string, T>());
+  const cache = memoize(ctx, kind, () => new Map<string, T>());
   let v = cache.get(key);
   if (v !== undefined) {
     // Most recently used last.

@@ -152,7 +152,7 @@ const MAX_STATIC_BYTES = 256 * 2 ** 20;
 function staticEntry(ctx: ThreadCtx, cls: PodClass): StaticEntry {
   const { N } = ctx.st;
   const capacity = Math.max(1, Math.floor(MAX_STATIC_BYTES / (4 * N * (5 + MAX_WEIGHTED_VARIANTS))));
-  return memoizeBounded(ctx, 'static', cls.staticKey, capacity, () => {
+  return memoizeBounded(ctx, 'static-entries', cls.staticKey, capacity, () => {
     const e = emptyStatic(N);
     const imageIds = imageIdsOf(ctx, cls);
     for (let n = 0; n < N; n++) fillStatic(ctx, cls, e, n, imageIds);
@@ -172,6 +172,8 @@ function listedStatic(ctx: ThreadCtx, cls: PodClass, nodes: Int32Array): StaticE
   const e = memoize(ctx, 'static-listed', () => {
     const s = emptyStatic(ctx.st.N);
     s.reason.fill(Fail.nodeAffinity);
+    // No runs to skip: a full pass over it (explain's) examines every node, so nothing needs redoing per cycle.
+    for (let n = 0; n < s.nextPass.length; n++) s.nextPass[n] = n + 1;
     s.only = new Int32Array(0);
     return s;
   });
@@ -185,7 +187,6 @@ function listedStatic(ctx: ThreadCtx, cls: PodClass, nodes: Int32Array): StaticE
   for (const n of nodes) fillStatic(ctx, cls, e, n, imageIds);
   e.only = nodes;
   e.weighted.clear();
-  fillNextPass(e);
   return e;
 }
 
@@ -233,7 +234,7 @@ const MAX_FIT_CACHE_BYTES = 128 * 2 ** 20;
 /** The FitCache of one resource shape, from this thread's bounded cache (a new one starts with every node stale). */
 function fitCache(ctx: ThreadCtx, fitKey: string): FitCache {
   const { N } = ctx.st;
-  return memoizeBounded(ctx, 'fit', fitKey, Math.max(1, Math.floor(MAX_FIT_CACHE_BYTES / (8 * N))), (): FitCache => ({ version: new Int32Array(N).fill(-1), code: new Int32Array(N) }));
+  return memoizeBounded(ctx, 'fit-caches', fitKey, Math.max(1, Math.floor(MAX_FIT_CACHE_BYTES / (8 * N))), (): FitCache => ({ version: new Int32Array(N).fill(-1), code: new Int32Array(N) }));
 }
 
 /** Per class: what never changes between its pods (per thread). */
