@@ -2,19 +2,12 @@
 // pass fed them to `kscale rules --from`, `schedule --cluster/--pod` and `plan`:
 // each is one clear line on stderr naming what and why, exit 2, nothing on stdout.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tmpFile } from '../inputs.js';
 
 const kscale = (args: string[], input?: string) =>
   spawnSync(process.execPath, ['bin/kscale.js', ...args], { encoding: 'utf8', timeout: 120_000, ...(input === undefined ? {} : { input }) });
 
-function tmpFile(name: string, content: string | Uint8Array): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kscale-input-cli-')), name);
-  writeFileSync(path, content);
-  return path;
-}
 
 const SERVICE = 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  clusterIP: 10.96.0.5\n';
 const NODE = 'apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}\n';

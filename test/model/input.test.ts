@@ -1,11 +1,8 @@
 // Reading input files as kubectl and the API server would: findings of a
 // fuzzing pass over `kscale rules --from`, `schedule --cluster/--pod` and
 // `plan --cluster-profile`, each once accepted wrongly or reported misleadingly.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inputErrorOf } from '../input-error.js';
+import { inputErrorOf, tmpFile } from '../inputs.js';
 import { decodeBytes, decodeDocuments, MAX_NESTING } from '../../src/model/decode.js';
 import { loadManifestFiles, parseManifests, readSingleDocument } from '../../src/model/manifests.js';
 import { parseClusterManifests } from '../../src/scheduler/manifests.js';
@@ -15,11 +12,6 @@ function errorOf(f: () => unknown): string {
   return inputErrorOf(f).message;
 }
 
-function tmpFile(name: string, content: string | Uint8Array): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kscale-input-')), name);
-  writeFileSync(path, content);
-  return path;
-}
 
 const service = (spec: string): string =>
   `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  clusterIP: 10.96.0.5\n${spec}`;

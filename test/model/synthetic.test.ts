@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { inputErrorOf } from '../input-error.js';
+import { inputErrorOf } from '../inputs.js';
 import { generateCluster, mulberry32 } from '../../src/model/synthetic.js';
 import type { GenerateOptions } from '../../src/model/synthetic.js';
 import { validateModel } from '../../src/model/validate.js';

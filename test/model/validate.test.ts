@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inputErrorOf } from '../input-error.js';
+import { inputErrorOf } from '../inputs.js';
 import { parseManifests } from '../../src/model/manifests.js';
 import { assertValidModel, validateModel } from '../../src/model/validate.js';
 import type { ClusterModel } from '../../src/model/types.js';

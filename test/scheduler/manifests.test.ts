@@ -1,12 +1,12 @@
 // Real manifests → scheduler input: field conversion, bound pods as load,
 // --explain against hand-computed upstream scores, and the CLI end to end.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { inputErrorOf } from '../input-error.js';
+import { inputErrorOf, tmpFile } from '../inputs.js';
 import { explainPod } from '../../src/scheduler/explain.js';
 import { loadClusterManifests, parseClusterManifests } from '../../src/scheduler/manifests.js';
 import { podRequests } from '../../src/scheduler/requests.js';
@@ -24,11 +24,6 @@ const Gi = 1024 ** 3;
 
 const kscale = (...args: string[]) => spawnSync(process.execPath, ['bin/kscale.js', 'schedule', ...args], { encoding: 'utf8', timeout: 120_000 });
 
-function tmpFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kscale-sched-')), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 
 const node = (name: string, cpu: string, memory: string, extra = '') => `apiVersion: v1
